@@ -1,0 +1,43 @@
+/* cli/main.c - the hoist command: dispatch to subcommands. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <hoist/provider.h>
+
+static int cmd_version(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("hoist %s (provider ABI %u.%u)\n", PACKAGE_VERSION, HOIST_PROVIDER_ABI_MAJOR,
+           HOIST_PROVIDER_ABI_MINOR);
+    return 0;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: hoist <command> [options]\n"
+            "\n"
+            "commands:\n"
+            "  version                      print the version\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version"))
+        return cmd_version(argc - 1, argv + 1);
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "hoist: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return 2;
+}
