@@ -47,14 +47,21 @@ void hoist_resource_names_init(hoist_resource_names *t);
 /* Free the extended names. */
 void hoist_resource_names_free(hoist_resource_names *t);
 /* Slot of `name`, adding it if new. -1 with a message when the table is full
- * or the name is not a valid Kubernetes resource name. */
+ * or the name is not a valid Kubernetes resource name (see
+ * hoist_resource_name_problem). */
 int hoist_resource_names_intern(hoist_resource_names *t, const char *name, hoist_err *err);
+/* Why `name` is not a valid resource name, or NULL. Valid: a qualified name
+ * (as a label key) not starting with "requests."; without a domain only the
+ * native names cpu, memory, ephemeral-storage, pods, storage,
+ * hugepages-<quantity> and attachable-volumes-<x>; with a domain anything
+ * outside kubernetes.io (e.g. nvidia.com/gpu). */
+const char *hoist_resource_name_problem(const char *name);
 /* Slot of `name`, or -1 if unknown. */
 int hoist_resource_names_find(const hoist_resource_names *t, const char *name);
 
-/* a += b, slot by slot. */
+/* a += b, slot by slot (saturating at the int64 limits). */
 void hoist_resources_add(hoist_resources *a, const hoist_resources *b);
-/* a -= b, slot by slot (may go negative; callers check). */
+/* a -= b, slot by slot (may go negative; callers check; saturating). */
 void hoist_resources_sub(hoist_resources *a, const hoist_resources *b);
 /* a = max(a, b), slot by slot. */
 void hoist_resources_max(hoist_resources *a, const hoist_resources *b);
@@ -64,14 +71,25 @@ bool hoist_resources_fit(const hoist_resources *need, const hoist_resources *hav
 bool hoist_resources_is_zero(const hoist_resources *r);
 
 /* Decode a Kubernetes ResourceList JSON object ({"cpu": "2", "memory": "4Gi"})
- * into out (added to whatever out holds). Interns unknown names. Each field
- * name appears in the error message. Returns 0 or -1. */
+ * into out (added to whatever out holds). Quantities may be strings or JSON
+ * numbers (2, 0.5), as Kubernetes accepts both. Interns unknown names. Each
+ * field name appears in the error message ("cpu: invalid quantity ...").
+ * NULL or JSON null adds nothing. Returns 0, or -1 leaving out unchanged
+ * (names interned before the failure stay interned). */
 int hoist_resources_from_json(hoist_resource_names *t, const json_t *obj, hoist_resources *out,
                               hoist_err *err);
-/* Encode as a ResourceList object with quantity strings, omitting zero slots
- * (keep_zero_standard keeps cpu/memory/ephemeral-storage/pods even when 0).
- * cpu and pods print in decimal SI, memory and storage in binary SI. */
+/* Encode as a ResourceList object with quantity strings (new reference, NULL
+ * when out of memory), omitting zero slots (keep_zero_standard keeps
+ * cpu/memory/ephemeral-storage/pods even when 0). Formats follow
+ * hoist_resource_format. */
 json_t *hoist_resources_to_json(const hoist_resource_names *t, const hoist_resources *r,
                                 bool keep_zero_standard);
+
+/* Decode one quantity given as a JSON string or number. 0, or -1 with the
+ * reason in err (no field name; the caller prefixes it). */
+int hoist_quantity_from_json(const json_t *j, hoist_quantity *out, hoist_err *err);
+/* The format a resource prints in: binary SI for memory, ephemeral-storage,
+ * storage and hugepages-*; decimal SI for cpu, pods and extended resources. */
+hoist_qformat hoist_resource_format(const char *name);
 
 #endif
