@@ -536,7 +536,7 @@ static void test_karpenter_published_allocatable(void **state)
                   "catalog, %zu without an ENI limit in the catalog; %zu extended-resource "
                   "figures compared\n", rows, matched, mismatched, absent, no_eni, extras);
     assert_int_equal(mismatched, 0);
-    assert_true(matched >= 100);
+    assert_true(matched >= 180);
 }
 
 int main(void)
