@@ -39,28 +39,52 @@ typedef struct hoist_reqs {
 bool hoist_req_match_value(const hoist_req *r, const char *value);
 /* True when the label set satisfies every requirement. */
 bool hoist_reqs_match_labels(const hoist_reqs *rs, const hoist_labels *labels);
-/* True when some label set satisfies both a and b. */
+/* True when some label set satisfies both a and b: for every key either the
+ * label may be absent under both (only NotIn/DoesNotExist on it) or some
+ * value passes every requirement on it (Karpenter's per-key intersection,
+ * exact about absence and about empty Gt/Lt ranges such as Gt 5, Lt 6).
+ * A key constrained in only one list must be satisfiable on its own. No
+ * allocation. */
 bool hoist_reqs_compatible(const hoist_reqs *a, const hoist_reqs *b);
-/* out = a AND b, simplified to at most one In/NotIn/Exists/DoesNotExist entry
- * per key plus Gt/Lt bounds. Returns 0, or -1 when the result is
- * unsatisfiable (with the key in err) or out of memory. */
+/* out = x AND y, keys sorted, simplified per key to one of: In (the values
+ * that pass everything), DoesNotExist, NotIn (label may be absent), Exists
+ * [+ NotIn] (label must exist), or [NotIn +] Gt and/or Lt with the tightest
+ * bounds. The first entry of a key carries the largest minValues. Returns 0,
+ * or -1 when some key is unsatisfiable ("<key>: requirements cannot all be
+ * met") or out of memory. Arrays are new in the arena; key and value strings
+ * are shared with x and y, which must outlive out. */
 int hoist_reqs_intersect(hoist_arena *a, const hoist_reqs *x, const hoist_reqs *y, hoist_reqs *out,
                          hoist_err *err);
 
 /* Decode a node selector requirement list:
  *   [{"key": k, "operator": "In", "values": [...], "minValues": n}, ...]
- * minValues is accepted only when allow_min_values (NodePool requirements). */
+ * minValues is accepted only when allow_min_values (NodePool requirements;
+ * 1..50, and for In no more than the distinct values). Checks: key a valid
+ * label key (then canonicalised), operator one of the six, In/NotIn at least
+ * one value, Exists/DoesNotExist none, Gt/Lt exactly one integer. Values are
+ * sorted and de-duplicated. NULL or JSON null gives zero requirements.
+ * Errors name the path, e.g. `[2].operator: unknown operator "Inn" (...)`.
+ * Everything is copied into the arena. */
 int hoist_reqs_from_json(hoist_arena *a, const json_t *array, bool allow_min_values,
                          hoist_reqs *out, hoist_err *err);
 /* Decode a metav1.LabelSelector ({"matchLabels": {...}, "matchExpressions": [...]})
- * into requirements. A NULL or JSON-null selector gives zero requirements
- * (matches everything); callers that need "matches nothing" for a null
- * selector handle that themselves. */
+ * into requirements: each matchLabels pair becomes `key In [value]`, then the
+ * expressions (In, NotIn, Exists, DoesNotExist only; values must be valid
+ * label values). Keys are canonicalised. A NULL or JSON-null selector gives
+ * zero requirements (matches everything); callers that need "matches
+ * nothing" for a null selector handle that themselves. Errors name the path,
+ * e.g. `matchExpressions[0].values: operator In needs at least one value`. */
 int hoist_selector_from_json(hoist_arena *a, const json_t *selector, hoist_reqs *out,
                              hoist_err *err);
-/* Encode as a node selector requirement list. */
+/* Encode as a node selector requirement list (new reference; NULL when out
+ * of memory). values is omitted when empty, minValues when 0. */
 json_t *hoist_reqs_to_json(const hoist_reqs *rs);
-/* Name of an operator, e.g. "NotIn". */
+/* Name of an operator, e.g. "NotIn" ("?" when out of range). */
 const char *hoist_req_op_name(hoist_req_op op);
+/* The operator named s (a hoist_req_op), or -1. */
+int hoist_req_op_parse(const char *s);
+/* Read s as Go's strconv.ParseInt(s, 10, 64) does (optional sign, digits
+ * only, in range), as Kubernetes does for Gt/Lt. */
+bool hoist_parse_int64(const char *s, int64_t *out);
 
 #endif
