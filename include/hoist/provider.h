@@ -16,6 +16,7 @@
  * once, later, from the core's loop (never before the operation returns). If
  * it returns anything else, it fills *err and never calls the callback.
  * Everything a callback receives is borrowed for the duration of the callback.
+ * Arrays of sized structs are walked with HOIST_NTH() (see hoist/types.h).
  *
  * Tags: the core asks the provider to attach, to every machine it launches,
  * the tags in the launch request. They always include
@@ -71,6 +72,7 @@ typedef enum hoist_alloc_strategy {
 
 /* One acceptable offering in a launch request. */
 typedef struct hoist_launch_offering {
+    uint32_t struct_size;                /* sizeof(hoist_launch_offering) of the filler */
     const char *instance_type;          /* e.g. "m5.large" */
     const char *zone;                   /* e.g. "us-east-1a" */
     hoist_capacity_type capacity_type;  /* on-demand, spot or reserved */
@@ -82,6 +84,7 @@ typedef struct hoist_launch_offering {
  * within a capacity type by that type's strategy, and returns the first
  * machine it gets. */
 typedef struct hoist_launch_request {
+    uint32_t struct_size;                   /* sizeof(hoist_launch_request) of the filler */
     const char *claim;                     /* unique claim name; an idempotency token */
     const char *cluster;                   /* cluster name (also in tags) */
     const char *nodepool;                  /* NodePool name (also in tags) */
@@ -108,6 +111,7 @@ typedef enum hoist_machine_state {
 
 /* A machine the provider launched. */
 typedef struct hoist_machine {
+    uint32_t struct_size;                /* sizeof(hoist_machine) of the filler */
     const char *instance_id;            /* the cloud's id, e.g. "i-0123456789abcdef0" */
     const char *provider_id;            /* the Node's spec.providerID, e.g. "aws:///us-east-1a/i-0123..." */
     const char *instance_type;
@@ -130,6 +134,7 @@ typedef enum hoist_event_kind {
 
 /* A machine event. */
 typedef struct hoist_event {
+    uint32_t struct_size;        /* sizeof(hoist_event) of the filler */
     hoist_event_kind kind;
     const char *instance_id;
     hoist_machine_state state;  /* the new state (STATE_CHANGE), else current */
@@ -174,7 +179,8 @@ typedef struct hoist_provider {
      * same claim twice returns the machine already launched for it. */
     hoist_status (*launch)(void *state, const hoist_launch_request *req, hoist_launch_cb cb,
                            void *arg, hoist_error *err);
-    /* Terminate a machine. Terminating one already gone succeeds. */
+    /* Terminate a machine. Terminating one already gone succeeds; an id the
+     * provider never issued completes with HOIST_E_NOT_FOUND. */
     hoist_status (*terminate)(void *state, const char *instance_id, hoist_done_cb cb, void *arg,
                               hoist_error *err);
     /* List machines not yet terminated whose tags include every pair in filter. */

@@ -6,6 +6,15 @@
  * callback that hands them over, unless the function documents otherwise.
  * Copy what you keep.
  *
+ * Growth: structs that cross the plugin boundary in arrays (offerings,
+ * instance types, machines, ...) begin with `struct_size`, the sizeof() the filler
+ * was compiled with. Fields are only ever appended, and arrays are walked
+ * with HOIST_NTH() using that size as the stride, so a core and a plugin
+ * built against different minor versions read each other's arrays safely;
+ * HOIST_HAS() tells whether an element has a given field. Fill `struct_size` with
+ * sizeof() of the struct. hoist_resource, hoist_kv and hoist_taint are frozen
+ * and carry no size.
+ *
  * Quantities are 64-bit signed integers in milli-units of the resource's base
  * unit (cpu: millicores; memory and storage: millibytes; pods and extended
  * resources: thousandths of a unit). So 2 vCPU is 2000 and 1 GiB is
@@ -22,6 +31,13 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The i-th element of an array of sized structs `arr` (see "Growth" above). */
+#define HOIST_NTH(arr, i) \
+    ((__typeof__(arr))(const void *)((const char *)(arr) + (size_t)(i) * (arr)->struct_size))
+/* True when sized struct `s` was filled by code that knew field `field`. */
+#define HOIST_HAS(s, type, field) \
+    ((s)->struct_size >= offsetof(type, field) + sizeof(((type *)0)->field))
 
 /* A resource amount in milli-units (see the file comment). */
 typedef int64_t hoist_milli;
@@ -83,10 +99,13 @@ typedef enum hoist_capacity_type {
 
 /* One place an instance type can be bought: a zone and a capacity type. */
 typedef struct hoist_offering {
+    uint32_t struct_size;               /* sizeof(hoist_offering) of the filler */
     const char *zone;                  /* e.g. "us-east-1a" */
     hoist_capacity_type capacity_type; /* on-demand, spot or reserved */
     double price;                      /* USD per hour */
     bool available;                    /* false while the provider knows it is short */
+    double capacity_score;             /* how deep the pool is, 0 (unknown) .. 10 (deep), like
+                                          EC2 spot placement scores; ranks spot offerings */
 } hoist_offering;
 
 /* GPU description of an instance type (count 0 when it has none). */
@@ -101,6 +120,7 @@ typedef struct hoist_gpu {
  * Capacity in Kubernetes terms (cpu, memory, pods, ...) is derived by the core
  * from these figures; a provider reports hardware, not allocatable. */
 typedef struct hoist_instance_type {
+    uint32_t struct_size;         /* sizeof(hoist_instance_type) of the filler */
     const char *name;            /* e.g. "m5.large" */
     const char *family;          /* e.g. "m5" */
     const char *size;            /* e.g. "large" */
@@ -120,7 +140,7 @@ typedef struct hoist_instance_type {
     uint32_t max_pods;           /* ENI-limited pod count (EKS formula); 0 if unknown */
     const hoist_resource *extended;  /* extra capacity, e.g. "aws.amazon.com/neuron" */
     size_t n_extended;
-    const hoist_offering *offerings; /* where and how it can be bought */
+    const hoist_offering *offerings; /* where and how it can be bought (walk with HOIST_NTH) */
     size_t n_offerings;
 } hoist_instance_type;
 

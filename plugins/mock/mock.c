@@ -215,6 +215,7 @@ static void cancel_machine_timers(mock_state *st, const mock_machine *m)
 static void machine_view(const mock_state *st, const mock_machine *m, hoist_machine *v)
 {
     const mock_offer *o = machine_offer(st, m);
+    v->struct_size = sizeof *v;
     v->instance_id = m->id;
     v->provider_id = m->provider_id;
     v->instance_type = offer_type(st, o);
@@ -250,7 +251,7 @@ static mock_machine *find_machine(const mock_state *st, const char *id)
 static void deliver_event(mock_state *st, hoist_event_kind kind, const mock_machine *m,
                           uint64_t deadline_ms)
 {
-    hoist_event ev = {kind, m->id, m->state, deadline_ms};
+    hoist_event ev = {sizeof ev, kind, m->id, m->state, deadline_ms};
     for (size_t i = 0; i < st->n_watchers && !st->dead; i++)
         st->watchers[i].cb(st->watchers[i].arg, &ev);
 }
@@ -547,6 +548,9 @@ static hoist_status mock_launch(void *state, const hoist_launch_request *req, ho
     if (req->n_offerings == 0 || !req->offerings)
         return errf(err, HOIST_E_INVALID, "launch %s: offerings: at least one is required",
                     req->claim);
+    if (req->offerings->struct_size < offsetof(hoist_launch_offering, price) + sizeof(double))
+        return errf(err, HOIST_E_INVALID, "launch %s: offerings: element size %u is too small",
+                    req->claim, (unsigned)req->offerings->struct_size);
     if (!valid_strategy(req->spot_strategy) || !valid_strategy(req->on_demand_strategy))
         return errf(err, HOIST_E_INVALID, "launch %s: unknown allocation strategy", req->claim);
     for (size_t i = 0; i < req->n_tags; i++)
@@ -554,7 +558,7 @@ static hoist_status mock_launch(void *state, const hoist_launch_request *req, ho
             return errf(err, HOIST_E_INVALID, "launch %s: tags[%zu]: key and value are required",
                         req->claim, i);
     for (size_t i = 0; i < req->n_offerings; i++)
-        if (!req->offerings[i].instance_type || !req->offerings[i].zone)
+        if (!HOIST_NTH(req->offerings, i)->instance_type || !HOIST_NTH(req->offerings, i)->zone)
             return errf(err, HOIST_E_INVALID,
                         "launch %s: offerings[%zu]: instance_type and zone are required",
                         req->claim, i);
@@ -581,7 +585,7 @@ static hoist_status mock_launch(void *state, const hoist_launch_request *req, ho
     size_t n_known = 0;
     long first_unknown = -1;
     for (size_t i = 0; i < req->n_offerings; i++) {
-        const hoist_launch_offering *ro = &req->offerings[i];
+        const hoist_launch_offering *ro = HOIST_NTH(req->offerings, i);
         long o = mock_catalog_find_offer(&st->cat, ro->instance_type, ro->zone, ro->capacity_type);
         if (o < 0) {
             if (first_unknown < 0)
@@ -595,7 +599,7 @@ static hoist_status mock_launch(void *state, const hoist_launch_request *req, ho
             known[n_known++] = (size_t)o;
     }
     if (n_known == 0) {
-        const hoist_launch_offering *ro = &req->offerings[first_unknown];
+        const hoist_launch_offering *ro = HOIST_NTH(req->offerings, first_unknown);
         errf(err, HOIST_E_INVALID, "launch %s: no requested offering exists (offerings[%ld]: %s %s %s)",
              req->claim, first_unknown, ro->instance_type, ro->zone,
              mock_capacity_name(ro->capacity_type));
@@ -618,6 +622,7 @@ static hoist_status mock_launch(void *state, const hoist_launch_request *req, ho
                 avail[n_avail++] = known[k];
             } else {
                 hoist_launch_offering *x = &op->exhausted[op->n_exhausted++];
+                x->struct_size = sizeof *x;
                 x->instance_type = offer_type(st, o);
                 x->zone = o->zone;
                 x->capacity_type = o->capacity_type;

@@ -725,13 +725,16 @@ const hoist_instance_type *mock_catalog_snapshot(mock_catalog *cat, uint64_t see
 {
     for (size_t i = 0; i < cat->n_offers; i++) {
         const mock_offer *o = &cat->offers[i];
+        cat->snapshot[i].struct_size = sizeof cat->snapshot[i];
         cat->snapshot[i].zone = o->zone;
         cat->snapshot[i].capacity_type = o->capacity_type;
         cat->snapshot[i].price = mock_offer_price(cat, o, seed, sp, now_ms);
         cat->snapshot[i].available = mock_offer_available(o, now_ms);
+        cat->snapshot[i].capacity_score = (double)o->pool_depth;
     }
     for (size_t t = 0; t < cat->n_types; t++) {
         cat->view[t] = cat->types[t].info;
+        cat->view[t].struct_size = sizeof cat->view[t];
         cat->view[t].offerings = cat->snapshot + cat->types[t].first_offer;
         cat->view[t].n_offerings = cat->types[t].n_offers;
     }

@@ -237,6 +237,7 @@ static void req_init(req_builder *b, const char *claim, const char *nodepool)
     b->tags[0] = (hoist_kv){HOIST_TAG_CLUSTER, "test"};
     b->tags[1] = (hoist_kv){HOIST_TAG_NODEPOOL, b->nodepool};
     b->tags[2] = (hoist_kv){HOIST_TAG_CLAIM, b->claim};
+    b->req.struct_size = sizeof b->req;
     b->req.claim = b->claim;
     b->req.cluster = "test";
     b->req.nodepool = b->nodepool;
@@ -250,7 +251,7 @@ static void req_init(req_builder *b, const char *claim, const char *nodepool)
 static void req_add(req_builder *b, const char *type, const char *zone, hoist_capacity_type ct)
 {
     assert_true(b->n < 32);
-    b->offs[b->n++] = (hoist_launch_offering){type, zone, ct, 0.0};
+    b->offs[b->n++] = (hoist_launch_offering){sizeof(hoist_launch_offering), type, zone, ct, 0.0};
     b->req.n_offerings = b->n;
 }
 
