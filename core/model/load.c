@@ -87,11 +87,10 @@ static int add_document(hoist_docs *d, json_t *doc, const char *file, int index,
 
 /* ---- YAML ------------------------------------------------------------- */
 
-/* Case variants Kubernetes' YAML reader (YAML 1.1 resolution) accepts. */
-static const char *const yaml_true_words[] = {"true", "True", "TRUE", "y", "Y", "yes", "Yes",
-                                              "YES", "on", "On", "ON", NULL};
-static const char *const yaml_false_words[] = {"false", "False", "FALSE", "n", "N", "no", "No",
-                                               "NO", "off", "Off", "OFF", NULL};
+/* YAML 1.2 core schema words. The YAML 1.1 words (yes/no/on/off/y/n) stay
+ * strings: a label value "on" or a name "n" means what it says. */
+static const char *const yaml_true_words[] = {"true", "True", "TRUE", NULL};
+static const char *const yaml_false_words[] = {"false", "False", "FALSE", NULL};
 static const char *const yaml_null_words[] = {"", "~", "null", "Null", "NULL", NULL};
 static const char *const yaml_special_floats[] = {".inf", ".Inf", ".INF", "+.inf", "+.Inf",
                                                   "+.INF", "-.inf", "-.Inf", "-.INF", ".nan",
@@ -105,50 +104,29 @@ static bool in_words(const char *s, const char *const *words)
     return false;
 }
 
-/* s without '_' separators, into buf; false when it does not fit. */
-static bool strip_underscores(const char *s, char *buf, size_t len)
-{
-    size_t j = 0;
-    for (; *s; s++) {
-        if (*s == '_')
-            continue;
-        if (j + 1 >= len)
-            return false;
-        buf[j++] = *s;
-    }
-    buf[j] = '\0';
-    return j > 0;
-}
-
-/* An integer in YAML 1.1 notation (decimal, 0x, 0o, 0b, leading-0 octal). */
+/* An integer in YAML 1.2 core notation: [-+]?[0-9]+, 0o[0-7]+ or 0x[0-9a-fA-F]+.
+ * *overflow is set for decimal integers outside int64 (they become floats). */
 static bool yaml_int(const char *s, json_int_t *out, bool *overflow)
 {
-    char buf[128];
     *overflow = false;
-    if (!strip_underscores(s, buf, sizeof buf))
-        return false;
-    const char *p = buf;
-    bool neg = false;
-    if (*p == '+' || *p == '-')
-        neg = *p++ == '-';
+    const char *p = s;
     int base = 10;
-    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
-        base = 16, p += 2;
-    else if (p[0] == '0' && (p[1] == 'o' || p[1] == 'O'))
+    bool neg = false;
+    if (p[0] == '0' && p[1] == 'o')
         base = 8, p += 2;
-    else if (p[0] == '0' && (p[1] == 'b' || p[1] == 'B'))
-        base = 2, p += 2;
-    else if (p[0] == '0' && p[1])
-        base = 8, p += 1;
+    else if (p[0] == '0' && p[1] == 'x')
+        base = 16, p += 2;
+    else if (*p == '+' || *p == '-')
+        neg = *p++ == '-';
     if (!*p)
         return false;
     for (const char *q = p; *q; q++) {
         int v;
         if (*q >= '0' && *q <= '9')
             v = *q - '0';
-        else if (*q >= 'a' && *q <= 'f')
+        else if (base == 16 && *q >= 'a' && *q <= 'f')
             v = *q - 'a' + 10;
-        else if (*q >= 'A' && *q <= 'F')
+        else if (base == 16 && *q >= 'A' && *q <= 'F')
             v = *q - 'A' + 10;
         else
             return false;
@@ -158,8 +136,8 @@ static bool yaml_int(const char *s, json_int_t *out, bool *overflow)
     errno = 0;
     unsigned long long u = strtoull(p, NULL, base);
     if (errno == ERANGE || u > (unsigned long long)INT64_MAX + (neg ? 1u : 0u)) {
-        *overflow = true;
-        return true;
+        *overflow = base == 10;
+        return base == 10;
     }
     *out = neg ? (json_int_t)(0 - u) : (json_int_t)u;
     return true;
@@ -231,9 +209,8 @@ static json_t *yaml_scalar_value(const char *s, size_t len, bool plain, const ch
     bool overflow;
     if (yaml_int(s, &iv, &overflow) && !overflow)
         return json_integer(iv);
-    char buf[128];
-    if ((overflow || yaml_float_syntax(s)) && strip_underscores(s, buf, sizeof buf)) {
-        double d = strtod(buf, NULL);
+    if (overflow || yaml_float_syntax(s)) {
+        double d = strtod(s, NULL);
         if (!isfinite(d)) {
             *why = "number out of range";
             return NULL;

@@ -10,9 +10,11 @@
  *
  * Text whose first non-blank character is '{' or '[' is parsed as JSON by
  * jansson; anything else as YAML by libyaml, converted into jansson values
- * with the YAML 1.2 core schema (as Kubernetes' YAML reader does in practice):
- * unquoted true/false -> bool, null/~/empty -> null, integers and floats ->
- * numbers, quoted or block scalars -> strings. Anchors and aliases are
+ * with the YAML 1.2 core schema: unquoted true/false (True, TRUE, ...) ->
+ * bool, null/~/empty -> null, integers (decimal, 0o octal, 0x hex) and floats
+ * -> numbers, everything else and quoted or block scalars -> strings. Unlike
+ * YAML 1.1, yes/no/on/off/y/n stay strings. .inf and .nan are errors (JSON
+ * cannot hold them); explicit !!str/!!int/!!float/!!bool/!!null tags apply. Anchors and aliases are
  * resolved (at most HOIST_YAML_MAX_ALIAS_NODES nodes copied by aliases per
  * document, against expansion bombs), merge keys "<<" are applied, duplicate
  * keys are an error. Empty documents are skipped.

@@ -44,6 +44,8 @@ static void test_yaml_scalars(void **state)
                        "hex: 0x1F\n"
                        "oct: 0o17\n"
                        "under: 1_000\n"
+                       "lead: 010\n"
+                       "n: n\n"
                        "fl: 1.5\n"
                        "exp: 1e3\n"
                        "qs: \"true\"\n"
@@ -63,8 +65,11 @@ static void test_yaml_scalars(void **state)
     assert_string_equal(d.items[0].file, "s.yaml");
     assert_true(json_is_true(json_object_get(o, "t")));
     assert_true(json_is_false(json_object_get(o, "f")));
-    assert_true(json_is_true(json_object_get(o, "yes1")));
-    assert_true(json_is_false(json_object_get(o, "off1")));
+    /* YAML 1.2 core schema: the 1.1 words stay strings. */
+    assert_string_equal(json_string_value(json_object_get(o, "yes1")), "yes");
+    assert_string_equal(json_string_value(json_object_get(o, "off1")), "off");
+    assert_string_equal(json_string_value(json_object_get(o, "n")), "n");
+    assert_int_equal(json_integer_value(json_object_get(o, "lead")), 10);
     assert_true(json_is_null(json_object_get(o, "n1")));
     assert_true(json_is_null(json_object_get(o, "n2")));
     assert_true(json_is_null(json_object_get(o, "n3")));
@@ -72,7 +77,7 @@ static void test_yaml_scalars(void **state)
     assert_int_equal(json_integer_value(json_object_get(o, "neg")), -7);
     assert_int_equal(json_integer_value(json_object_get(o, "hex")), 31);
     assert_int_equal(json_integer_value(json_object_get(o, "oct")), 15);
-    assert_int_equal(json_integer_value(json_object_get(o, "under")), 1000);
+    assert_string_equal(json_string_value(json_object_get(o, "under")), "1_000");
     assert_true(json_is_real(json_object_get(o, "fl")));
     assert_true(json_real_value(json_object_get(o, "fl")) == 1.5);
     assert_true(json_real_value(json_object_get(o, "exp")) == 1000.0);
