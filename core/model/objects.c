@@ -155,7 +155,8 @@ static int get_i32(dec *d, const json_t *obj, const char *parent, const char *ke
     json_int_t x;
     if (json_is_integer(v))
         x = json_integer_value(v);
-    else if (json_is_real(v) && json_real_value(v) == (double)(json_int_t)json_real_value(v))
+    else if (json_is_real(v) && json_real_value(v) > -9e18 && json_real_value(v) < 9e18 &&
+             json_real_value(v) == (double)(json_int_t)json_real_value(v))
         x = (json_int_t)json_real_value(v);
     else
         return type_error(d, parent, key, "an integer", v);
