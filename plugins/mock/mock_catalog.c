@@ -518,10 +518,10 @@ static int parse_type(ectx *e, mock_catalog *cat, size_t *cap, const json_t *obj
             opt_string(e, acc, "manufacturer", "accelerator.manufacturer", &aman) < 0)
             return -1;
         if (has_count && count > 0 && aman && strcmp(aman, "aws") == 0) {
-            t->extended[0].name = "aws.amazon.com/neuron";
-            t->extended[0].amount = HOIST_MILLI(count);
+            t->extended[info->n_extended].name = "aws.amazon.com/neuron";
+            t->extended[info->n_extended].amount = HOIST_MILLI(count);
             info->extended = t->extended;
-            info->n_extended = 1;
+            info->n_extended++;
         }
     }
     if (ls) {
@@ -547,6 +547,34 @@ static int parse_type(ectx *e, mock_catalog *cat, size_t *cap, const json_t *obj
                     &has_bw) < 0)
             return -1;
         info->network_bandwidth_mbps = has_bw ? (uint32_t)bw : 0;
+        if (!has_maxpods) {
+            /* The EKS ENI formula, for types whose catalog entry lacks eks_max_pods:
+             * ENIs of the default network card x (IPv4 addresses per ENI - 1) + 2. */
+            int64_t enis, card_enis, ips;
+            bool has_enis, has_card_enis, has_ips;
+            if (opt_int(e, net, "max_enis", "network.max_enis", 0, 1024, &enis, &has_enis) < 0 ||
+                opt_int(e, net, "default_card_max_enis", "network.default_card_max_enis", 0,
+                        1024, &card_enis, &has_card_enis) < 0 ||
+                opt_int(e, net, "ipv4_per_eni", "network.ipv4_per_eni", 0, 1024, &ips,
+                        &has_ips) < 0)
+                return -1;
+            int64_t n_enis = has_card_enis ? card_enis : has_enis ? enis : 0;
+            if (n_enis > 0 && has_ips && ips > 1)
+                info->max_pods = (uint32_t)(n_enis * (ips - 1) + 2);
+        }
+        bool trunking;
+        int64_t branch;
+        bool has_branch;
+        if (opt_bool(e, net, "trunking_compatible", false, &trunking) < 0 ||
+            opt_int(e, net, "branch_enis", "network.branch_enis", 0, 1 << 20, &branch,
+                    &has_branch) < 0)
+            return -1;
+        if (trunking && has_branch && branch > 0) {
+            t->extended[info->n_extended].name = "vpc.amazonaws.com/pod-eni";
+            t->extended[info->n_extended].amount = HOIST_MILLI(branch);
+            info->extended = t->extended;
+            info->n_extended++;
+        }
     }
     bool has_od = false;
     double od = 0.0;

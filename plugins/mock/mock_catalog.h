@@ -52,7 +52,9 @@ typedef struct mock_offer {
 /* One instance type: the hardware view handed to catalog() callers. */
 typedef struct mock_type {
     hoist_instance_type info;       /* strings owned by the catalog; offerings set per snapshot */
-    hoist_resource extended[1];     /* aws.amazon.com/neuron when the type has accelerators */
+    hoist_resource extended[2];     /* aws.amazon.com/neuron when the type has AWS
+                                       accelerators; vpc.amazonaws.com/pod-eni (branch
+                                       ENIs) when it supports ENI trunking */
     size_t first_offer;             /* offers[first_offer .. first_offer+n_offers) */
     size_t n_offers;
 } mock_type;
