@@ -32,9 +32,10 @@ static void plugin_usage(FILE *out)
             HOIST_PKGLIBDIR);
 }
 
-/* "<dir of this executable>/plugins" when the executable sits at the top of a
- * configured build tree (config.status next to it), else NULL. malloc'd. */
-static char *build_tree_plugins_dir(void)
+/* The directory of this executable when it sits at the top of a configured
+ * build tree (config.status next to it), where libtool leaves the uninstalled
+ * plugins (.libs/mock.so); else NULL. malloc'd. */
+static char *build_tree_dir(void)
 {
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -49,11 +50,7 @@ static char *build_tree_plugins_dir(void)
     snprintf(probe, sizeof probe, "%s/config.status", exe);
     if (access(probe, F_OK) != 0)
         return NULL;
-    size_t len = strlen(exe) + sizeof "/plugins";
-    char *dir = malloc(len);
-    if (dir)
-        snprintf(dir, len, "%s/plugins", exe);
-    return dir;
+    return strdup(exe);
 }
 
 /* Start and stop the plugin on a private loop; -1 with a message. */
@@ -209,7 +206,7 @@ static int cmd_info(int argc, char **argv)
     }
 
     hoist_err err = {{0}};
-    char *build_dir = build_tree_plugins_dir();
+    char *build_dir = build_tree_dir();
     size_t n_dirs = 0;
     char **dirs = hoist_plugin_default_dirs(build_dir, &n_dirs);
     free(build_dir);
