@@ -12,6 +12,7 @@
 #include <uv.h>
 
 #include "cli/commands.h"
+#include "cli/runtime.h"
 #include "host/host.h"
 #include "host/log.h"
 #include "host/metrics.h"
@@ -30,27 +31,6 @@ static void plugin_usage(FILE *out)
             "      --check           also start the plugin (init with host services) and stop it\n"
             "      --config JSON     configuration for --check (default \"{}\"); implies --check\n",
             HOIST_PKGLIBDIR);
-}
-
-/* The directory of this executable when it sits at the top of a configured
- * build tree (config.status next to it), where libtool leaves the uninstalled
- * plugins (.libs/mock.so); else NULL. malloc'd. */
-static char *build_tree_dir(void)
-{
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0)
-        return NULL;
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (!slash)
-        return NULL;
-    *slash = '\0';
-    char probe[PATH_MAX + 32];
-    snprintf(probe, sizeof probe, "%s/config.status", exe);
-    if (access(probe, F_OK) != 0)
-        return NULL;
-    return strdup(exe);
 }
 
 /* Start and stop the plugin on a private loop; -1 with a message. */
@@ -206,16 +186,7 @@ static int cmd_info(int argc, char **argv)
     }
 
     hoist_err err = {{0}};
-    char *build_dir = build_tree_dir();
-    size_t n_dirs = 0;
-    char **dirs = hoist_plugin_default_dirs(build_dir, &n_dirs);
-    free(build_dir);
-    if (!dirs) {
-        fprintf(stderr, "hoist plugin info: out of memory\n");
-        return 1;
-    }
-    char *path = hoist_plugin_resolve(target, (const char *const *)dirs, n_dirs, &err);
-    hoist_plugin_dirs_free(dirs);
+    char *path = hoist_cli_plugin_path(target, &err);
     if (!path) {
         fprintf(stderr, "hoist: %s\n", err.msg);
         return 1;

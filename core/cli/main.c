@@ -6,7 +6,9 @@
 
 #include <hoist/provider.h>
 
-static int cmd_version(int argc, char **argv)
+#include "cli/commands.h"
+
+int hoist_cmd_version(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
@@ -21,7 +23,12 @@ static void usage(FILE *out)
             "usage: hoist <command> [options]\n"
             "\n"
             "commands:\n"
-            "  version                      print the version\n");
+            "  catalog -f FILE...           instance types each NodePool may launch, with\n"
+            "                               capacity, allocatable and offerings\n"
+            "  plugin info P.so             describe a provider plugin\n"
+            "  version                      print the version\n"
+            "\n"
+            "Run 'hoist <command> --help' for a command's options.\n");
 }
 
 int main(int argc, char **argv)
@@ -32,7 +39,11 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version"))
-        return cmd_version(argc - 1, argv + 1);
+        return hoist_cmd_version(argc - 1, argv + 1);
+    if (!strcmp(cmd, "catalog"))
+        return hoist_cmd_catalog(argc - 1, argv + 1);
+    if (!strcmp(cmd, "plugin"))
+        return hoist_cmd_plugin(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         usage(stdout);
         return 0;
