@@ -28,7 +28,9 @@ configure_build() {
     shift
     mkdir -p "$dir"
     if [ ! -f "$dir/Makefile" ]; then
-        (cd "$dir" && "$top/configure" -q "$@")
+        # configure's cleanup trips over the core/ folder ("cannot remove 'core'"): hide that noise
+        (cd "$dir" && "$top/configure" -q "$@" 2>&1 | grep -v "cannot remove 'core'" >&2) || true
+        [ -f "$dir/Makefile" ] || { echo "quickstart: configure failed in $dir" >&2; exit 1; }
     fi
 }
 

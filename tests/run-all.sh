@@ -53,7 +53,9 @@ run_build() {
     note "== $label build in $dir =="
     rm -rf "$dir"
     mkdir -p "$dir"
-    if ! (cd "$dir" && "$top/configure" -q "$@" >/dev/null); then
+    # (configure's own cleanup trips over the core/ folder: drop that noise)
+    if ! (cd "$dir" && "$top/configure" -q "$@" >/dev/null 2>"$dir/configure.err"); then
+        cat "$dir/configure.err"
         note "FAIL configure ($label)"
         failed=$((failed + 1))
         return
