@@ -1323,6 +1323,24 @@ static int decode_pdb(dec *d, const json_t *obj, hoist_pdb *pdb)
     return 0;
 }
 
+static int decode_namespace(dec *d, const json_t *obj, hoist_namespace *ns)
+{
+    hoist_labels given;
+    if (labels_member(d, member(obj, "metadata"), "metadata", "labels", &given) < 0)
+        return -1;
+    /* The API server sets kubernetes.io/metadata.name to the name on every
+     * namespace, overriding whatever was written. */
+    hoist_kv *pairs = hoist_arena_calloc(d->a, given.n + 1, sizeof *pairs);
+    if (!pairs)
+        return hoist_errf(d->err, "metadata.labels: out of memory");
+    if (given.n)
+        memcpy(pairs, given.items, given.n * sizeof *pairs);
+    pairs[given.n] = (hoist_kv){HOIST_LABEL_NAMESPACE_NAME, ns->name};
+    if (hoist_labels_from_pairs(d->a, pairs, given.n + 1, &ns->labels) < 0)
+        return hoist_errf(d->err, "metadata.labels: out of memory");
+    return 0;
+}
+
 /* ---- the snapshot ----------------------------------------------------- */
 
 void hoist_objects_init(hoist_objects *o)
@@ -1343,6 +1361,7 @@ void hoist_objects_free(hoist_objects *o)
     free(o->storage_classes);
     free(o->daemonsets);
     free(o->pdbs);
+    free(o->namespaces);
     free(o->warnings);
     free(o->errors);
     hoist_resource_names_free(&o->names);
@@ -1377,14 +1396,14 @@ static int grow(void *slot, size_t n, size_t *cap, size_t elem)
 /* Counts before a load, to undo it. */
 typedef struct marks {
     size_t pods, nodes, nodepools, nodeclasses, pvs, pvcs, storage_classes, daemonsets, pdbs,
-        warnings, errors;
+        namespaces, warnings, errors;
 } marks;
 
 static marks take_marks(const hoist_objects *o)
 {
     return (marks){o->n_pods, o->n_nodes, o->n_nodepools, o->n_nodeclasses, o->n_pvs,
                    o->n_pvcs, o->n_storage_classes, o->n_daemonsets, o->n_pdbs,
-                   o->n_warnings, o->n_errors};
+                   o->n_namespaces, o->n_warnings, o->n_errors};
 }
 
 static void restore_marks(hoist_objects *o, const marks *m)
@@ -1398,6 +1417,7 @@ static void restore_marks(hoist_objects *o, const marks *m)
     o->n_storage_classes = m->storage_classes;
     o->n_daemonsets = m->daemonsets;
     o->n_pdbs = m->pdbs;
+    o->n_namespaces = m->namespaces;
     o->n_warnings = m->warnings;
     o->n_errors = m->errors;
 }
@@ -1420,7 +1440,7 @@ static bool is_known_kind(const char *kind)
 {
     static const char *const kinds[] = {"Pod", "Node", "NodePool", "PersistentVolume",
                                         "PersistentVolumeClaim", "StorageClass", "DaemonSet",
-                                        "PodDisruptionBudget", NULL};
+                                        "PodDisruptionBudget", "Namespace", NULL};
     for (int i = 0; kinds[i]; i++)
         if (strcmp(kind, kinds[i]) == 0)
             return true;
@@ -1534,6 +1554,13 @@ static int add_object(hoist_objects *o, const json_t *obj, const hoist_source *s
         if (decode_pdb(&d, obj, pdb) < 0)
             return -1;
         return APPEND(o, pdbs, pdb) < 0 ? hoist_errf(err, "out of memory") : 0;
+    }
+    if (strcmp(kind, "Namespace") == 0) {
+        NEW(hoist_namespace, ns_obj);
+        ns_obj->name = nm;
+        if (decode_namespace(&d, obj, ns_obj) < 0)
+            return -1;
+        return APPEND(o, namespaces, ns_obj) < 0 ? hoist_errf(err, "out of memory") : 0;
     }
 #undef NEW
     const char *w = hoist_arena_sprintf(&o->arena, "%s%s%d: %s %s%s%s: kind not used by hoist, "
@@ -1725,4 +1752,24 @@ const hoist_storage_class *hoist_objects_find_storage_class(const hoist_objects 
         if (same(o->storage_classes[i]->name, name))
             return o->storage_classes[i];
     return NULL;
+}
+
+const hoist_namespace *hoist_objects_find_namespace(const hoist_objects *o, const char *name)
+{
+    for (size_t i = 0; i < o->n_namespaces; i++)
+        if (same(o->namespaces[i]->name, name))
+            return o->namespaces[i];
+    return NULL;
+}
+
+bool hoist_objects_namespace_matches(const hoist_objects *o, const char *ns,
+                                     const hoist_reqs *selector)
+{
+    ns = ns ? ns : "default";
+    const hoist_namespace *n = hoist_objects_find_namespace(o, ns);
+    if (n)
+        return hoist_reqs_match_labels(selector, &n->labels);
+    hoist_kv only = {HOIST_LABEL_NAMESPACE_NAME, ns};
+    hoist_labels implicit = {1, &only};
+    return hoist_reqs_match_labels(selector, &implicit);
 }

@@ -7,7 +7,8 @@
  *
  * Kinds: Pod, Node, NodePool (hoist.dev/v1 or karpenter.sh/v1), any kind
  * ending in "NodeClass" (e.g. EC2NodeClass), PersistentVolume,
- * PersistentVolumeClaim, StorageClass, DaemonSet, PodDisruptionBudget.
+ * PersistentVolumeClaim, StorageClass, DaemonSet, PodDisruptionBudget,
+ * Namespace.
  * Other kinds (Deployment, Service, ...) are skipped with a warning.
  *
  * Errors name the place, the object and the field:
@@ -303,6 +304,18 @@ typedef struct hoist_pdb {
     int32_t expected_pods;               /* status.expectedPods */
 } hoist_pdb;
 
+/* The label the API server puts on every Namespace: its own name. */
+#define HOIST_LABEL_NAMESPACE_NAME "kubernetes.io/metadata.name"
+
+/* A Namespace (v1), for evaluating pod affinity namespaceSelectors. */
+typedef struct hoist_namespace {
+    hoist_source src;
+    const char *name;               /* metadata.name */
+    hoist_labels labels;            /* metadata.labels (keys canonical), always including
+                                       kubernetes.io/metadata.name = name, as the API
+                                       server sets it */
+} hoist_namespace;
+
 /* A growing array of pointers to arena-allocated objects. */
 #define HOIST_OBJECT_ARRAY(type, field) \
     size_t n_##field;                  \
@@ -323,6 +336,7 @@ typedef struct hoist_objects {
     HOIST_OBJECT_ARRAY(hoist_storage_class, storage_classes);
     HOIST_OBJECT_ARRAY(hoist_daemonset, daemonsets);
     HOIST_OBJECT_ARRAY(hoist_pdb, pdbs);
+    HOIST_OBJECT_ARRAY(hoist_namespace, namespaces);
     HOIST_OBJECT_ARRAY(const char, warnings); /* skipped kinds, "file:line: Kind name: ..." */
     HOIST_OBJECT_ARRAY(const char, errors);   /* keep_going: messages of skipped bad objects */
 } hoist_objects;
@@ -374,5 +388,11 @@ const hoist_pvc *hoist_objects_find_pvc(const hoist_objects *o, const char *ns, 
 const hoist_pv *hoist_objects_find_pv(const hoist_objects *o, const char *name);
 const hoist_storage_class *hoist_objects_find_storage_class(const hoist_objects *o,
                                                             const char *name);
+const hoist_namespace *hoist_objects_find_namespace(const hoist_objects *o, const char *name);
+/* True when namespace `ns` (NULL = "default") has labels matching `selector`
+ * (a namespaceSelector; zero requirements match every namespace). A namespace
+ * not in the snapshot is taken to carry only kubernetes.io/metadata.name. */
+bool hoist_objects_namespace_matches(const hoist_objects *o, const char *ns,
+                                     const hoist_reqs *selector);
 
 #endif

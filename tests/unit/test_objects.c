@@ -626,6 +626,122 @@ static void test_bad_input(void **state)
     }
 }
 
+/* ---- Namespaces ---------------------------------------------------------- */
+
+static void selector(hoist_arena *a, const char *json, hoist_reqs *out)
+{
+    hoist_err err = {{0}};
+    json_error_t jerr;
+    json_t *j = json_loads(json, 0, &jerr);
+    if (!j)
+        fail_msg("%s: %s", json, jerr.text);
+    if (hoist_selector_from_json(a, j, out, &err) != 0)
+        fail_msg("%s", err.msg);
+    json_decref(j);
+}
+
+static void test_namespaces(void **state)
+{
+    (void)state;
+    hoist_objects o;
+    hoist_err err = {{0}};
+    hoist_objects_init(&o);
+    const char *text = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-a\n"
+                       "  labels: {team: devops, tier: gold}\n"
+                       "---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-b\n"
+                       "  namespace: ignored\n"
+                       "  labels: {team: web, kubernetes.io/metadata.name: spoofed}\n"
+                       "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: bare}\n";
+    assert_int_equal(hoist_objects_load_buffer(&o, "ns.yaml", text, strlen(text), &err), 0);
+    assert_int_equal(o.n_namespaces, 3);
+    assert_int_equal(o.n_warnings, 0);
+
+    const hoist_namespace *a = hoist_objects_find_namespace(&o, "team-a");
+    assert_non_null(a);
+    assert_string_equal(a->name, "team-a");
+    assert_string_equal(a->src.file, "ns.yaml");
+    assert_int_equal(a->src.line, 1);
+    assert_int_equal(a->labels.n, 3);
+    assert_string_equal(hoist_labels_get(&a->labels, "team"), "devops");
+    assert_string_equal(hoist_labels_get(&a->labels, "tier"), "gold");
+    assert_string_equal(hoist_labels_get(&a->labels, HOIST_LABEL_NAMESPACE_NAME), "team-a");
+    /* The API server's label wins over a written one. */
+    const hoist_namespace *b = hoist_objects_find_namespace(&o, "team-b");
+    assert_non_null(b);
+    assert_int_equal(b->src.index, 1);
+    assert_string_equal(hoist_labels_get(&b->labels, HOIST_LABEL_NAMESPACE_NAME), "team-b");
+    const hoist_namespace *bare = hoist_objects_find_namespace(&o, "bare");
+    assert_non_null(bare);
+    assert_int_equal(bare->labels.n, 1);
+    assert_null(hoist_objects_find_namespace(&o, "team-c"));
+    assert_null(hoist_objects_find_namespace(&o, NULL));
+
+    hoist_arena ar;
+    hoist_arena_init(&ar, 0);
+    hoist_reqs devops, any, by_name, not_devops;
+    selector(&ar, "{\"matchLabels\": {\"team\": \"devops\"}}", &devops);
+    selector(&ar, "{}", &any);
+    selector(&ar, "{\"matchLabels\": {\"kubernetes.io/metadata.name\": \"default\"}}", &by_name);
+    selector(&ar, "{\"matchExpressions\": [{\"key\": \"team\", \"operator\": \"NotIn\", "
+                  "\"values\": [\"devops\"]}]}", &not_devops);
+    assert_true(hoist_objects_namespace_matches(&o, "team-a", &devops));
+    assert_false(hoist_objects_namespace_matches(&o, "team-b", &devops));
+    assert_false(hoist_objects_namespace_matches(&o, "bare", &devops));
+    assert_true(hoist_objects_namespace_matches(&o, "team-b", &not_devops));
+    assert_false(hoist_objects_namespace_matches(&o, "team-a", &not_devops));
+    /* {} matches every namespace, loaded or not. */
+    assert_true(hoist_objects_namespace_matches(&o, "team-a", &any));
+    assert_true(hoist_objects_namespace_matches(&o, "nowhere", &any));
+    /* A namespace not in the snapshot carries only its name label. */
+    assert_true(hoist_objects_namespace_matches(&o, NULL, &by_name));
+    assert_true(hoist_objects_namespace_matches(&o, "default", &by_name));
+    assert_false(hoist_objects_namespace_matches(&o, "kube-system", &by_name));
+    assert_false(hoist_objects_namespace_matches(&o, "nowhere", &devops));
+    assert_true(hoist_objects_namespace_matches(&o, "nowhere", &not_devops));
+    hoist_arena_free(&ar);
+
+    /* Strict mode: a bad object later in the file drops its namespaces too. */
+    const char *two = "apiVersion: v1\nkind: Namespace\nmetadata: {name: team-z}\n---\n"
+                        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {nodeName: 1}\n";
+    assert_int_equal(hoist_objects_load_buffer(&o, "mixed.yaml", two, strlen(two), &err), -1);
+    assert_has(err.msg, "mixed.yaml:5: Pod default/p: spec.nodeName");
+    assert_int_equal(o.n_namespaces, 3);
+    assert_null(hoist_objects_find_namespace(&o, "team-z"));
+    hoist_objects_free(&o);
+}
+
+static void test_namespace_bad_input(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        const char *needle;
+    } cases[] = {
+        {"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: t\n  labels: {\"bad key!\": x}\n",
+         "bad.yaml:1: Namespace t: metadata.labels"},
+        {"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: t\n  labels: {team: \"a b\"}\n",
+         "Namespace t: metadata.labels: team: invalid label value"},
+        {"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: t\n  labels: [team]\n",
+         "Namespace t: metadata.labels: expected an object"},
+        {"apiVersion: v1\nkind: Namespace\nmetadata:\n  labels: {team: devops}\n",
+         "Namespace (document 0): metadata.name: required"},
+        {"apiVersion: v1\nkind: Namespace\nmetadata: {name: [x]}\n",
+         "Namespace (document 0): metadata.name: expected a string"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        hoist_objects o;
+        hoist_err err = {{0}};
+        hoist_objects_init(&o);
+        const char *t = cases[i].text;
+        if (hoist_objects_load_buffer(&o, "bad.yaml", t, strlen(t), &err) != -1)
+            fail_msg("case %zu loaded without error", i);
+        if (!strstr(err.msg, cases[i].needle))
+            fail_msg("case %zu: message \"%s\" lacks \"%s\"", i, err.msg, cases[i].needle);
+        assert_int_equal(o.n_namespaces, 0);
+        hoist_objects_free(&o);
+    }
+}
+
 /* ---- durations and timestamps ------------------------------------------ */
 
 static void test_durations(void **state)
@@ -941,6 +1057,8 @@ int main(void)
         cmocka_unit_test(test_strict_and_keep_going),
         cmocka_unit_test(test_stream_and_add_json),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_namespaces),
+        cmocka_unit_test(test_namespace_bad_input),
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_timestamps),
         cmocka_unit_test(test_shared_examples),
