@@ -23,6 +23,8 @@ static void usage(FILE *out)
             "usage: hoist <command> [options]\n"
             "\n"
             "commands:\n"
+            "  plan -f FILE...              decide where pending pods go and which machines\n"
+            "                               to buy\n"
             "  catalog -f FILE...           instance types each NodePool may launch, with\n"
             "                               capacity, allocatable and offerings\n"
             "  plugin info P.so             describe a provider plugin\n"
@@ -40,6 +42,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version"))
         return hoist_cmd_version(argc - 1, argv + 1);
+    if (!strcmp(cmd, "plan"))
+        return hoist_cmd_plan(argc - 1, argv + 1);
     if (!strcmp(cmd, "catalog"))
         return hoist_cmd_catalog(argc - 1, argv + 1);
     if (!strcmp(cmd, "plugin"))

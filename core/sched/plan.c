@@ -1,0 +1,1886 @@
+/* sched/plan.c - the provisioning decision; see plan.h. */
+#include "sched/plan.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/instance.h"
+#include "model/labels.h"
+#include "model/quantity.h"
+#include "sched/bound.h"
+#include "sched/topology.h"
+#include "sched/volumes.h"
+#include "util/strmap.h"
+
+/* ---------------------------------------------------------------------- */
+/* State                                                                   */
+
+typedef struct bin bin;
+
+/* A NodePool as the planner sees it. */
+typedef struct pool {
+    const hoist_nodepool *np;
+    hoist_reqs reqs;              /* the NodePool's requirements plus defaults */
+    hoist_pool_types pt;          /* its instance types (with available offerings) */
+    size_t words;                 /* bitset words for pt */
+    uint64_t *all_types;          /* every type */
+    hoist_resources ds;           /* DaemonSet pods that would run on its nodes */
+    hoist_resources *avail;       /* per type: allocatable - ds */
+    hoist_labels labels;          /* template labels + hoist.dev/nodepool */
+    hoist_resources usage;        /* capacity of its nodes and claims (limits) */
+    int n_claims;
+    uint64_t (*zones_by_ct)[3];   /* per type: zone ids offered, per capacity type */
+    bin *full;                    /* a claim template holding every type (its bounds) */
+} pool;
+
+/* A place pods can go: an existing node or a new claim. */
+struct bin {
+    int id;                       /* index in s->bins; the hostname domain id */
+    const hoist_node *node;       /* existing node, or NULL for a claim */
+    bool in_flight;               /* node not Ready yet */
+    pool *pool;                   /* claims */
+    const char *name;             /* node name or claim hostname */
+    hoist_resources used;         /* requests placed (nodes: bound pods too) */
+    hoist_resources cap;          /* nodes: allocatable; claims: max over types of avail */
+    hoist_resources maxcap;       /* claims: max capacity over types (limits) */
+    uint64_t *types;              /* claims: remaining types */
+    size_t n_types;               /* claims: how many */
+    hoist_reqs reqs;              /* claims: narrowed requirements */
+    size_t n_pods, cap_pods;
+    int32_t *pods;                /* pending pods placed here */
+};
+
+/* One constraint of a pending pod on a topology group. */
+typedef struct pod_constraint {
+    hoist_group *g;
+    int pref;                     /* index in the pod's preference order, -1 = required */
+} pod_constraint;
+
+/* A pending pod with everything decided once. */
+typedef struct spod {
+    const hoist_pod *pod;
+    const char *name;             /* ns/name */
+    int32_t *matches;             /* groups whose selector counts this pod */
+    long n_matches;
+    size_t n_cons;
+    pod_constraint *cons;
+    size_t n_alts;                /* required node-affinity alternatives (OR) */
+    hoist_reqs *alts;             /* nodeSelector AND term AND volume terms */
+    size_t n_pref_terms;
+    const hoist_preferred_node_term **pref_terms; /* by weight, lightest first */
+    int n_prefs;                  /* relaxable preferences, in drop order */
+    int pref_node_first;          /* index of the first preferred node term in that order */
+    int pref_taints;              /* index of "PreferNoSchedule taints block" */
+    const char *invalid;          /* volume errors etc.: unschedulable with this reason */
+    int cached_level;             /* alternatives() memo: level, or -1 */
+    hoist_reqs *cached_alts;
+    size_t cached_n;
+    int placed;                   /* bin id, or -1 */
+} spod;
+
+/* Cursor of a signature: bins before it reject such pods for good. */
+typedef struct cursor {
+    int32_t next;
+} cursor;
+
+typedef struct sched {
+    hoist_arena *a;
+    hoist_objects *o;
+    const hoist_catalog *c;
+    hoist_err *err;
+    size_t max_offerings;
+    size_t n_pools;
+    pool *pools;                  /* weight order */
+    size_t n_bins, cap_bins;
+    bin **bins;
+    size_t n_pods;
+    spod *pods;
+    hoist_topology topo;
+    hoist_topo_key *zone_key;     /* topology key entries for offering keys */
+    hoist_topo_key *ct_key;
+    hoist_strmap sigs;            /* signature -> cursor index */
+    size_t n_cursors, cap_cursors;
+    cursor *cursors;
+    const char *why;              /* last rejection reason (points into why_buf or the arena) */
+    char why_buf[512];
+    uint64_t *scratch_types;      /* candidate type set of the check in progress */
+    bool why_permanent;           /* the last rejection cannot change later */
+} sched;
+
+#define WORD_BITS 64
+#define BIT_SET(b, i) ((b)[(i) / WORD_BITS] |= (uint64_t)1 << ((i) % WORD_BITS))
+#define BIT_CLEAR(b, i) ((b)[(i) / WORD_BITS] &= ~((uint64_t)1 << ((i) % WORD_BITS)))
+#define BIT_TEST(b, i) (((b)[(i) / WORD_BITS] >> ((i) % WORD_BITS)) & 1)
+
+static int oom(sched *s)
+{
+    return hoist_errf(s->err, "out of memory");
+}
+
+/* Record why the last check failed; permanent when it can never pass later. */
+static bool reject(sched *s, bool permanent, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static bool reject(sched *s, bool permanent, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->why_buf, sizeof s->why_buf, fmt, ap);
+    va_end(ap);
+    s->why = s->why_buf;
+    s->why_permanent = permanent;
+    return false;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Requirements and labels                                                 */
+
+/* True when `key` is carried by every node of a type because of the type. */
+static bool is_type_label(const char *key)
+{
+    return strcmp(key, HOIST_LABEL_INSTANCE_TYPE) == 0 || strcmp(key, HOIST_LABEL_ARCH) == 0 ||
+           strcmp(key, HOIST_LABEL_OS) == 0 ||
+           strncmp(key, HOIST_LABEL_INSTANCE_PREFIX, strlen(HOIST_LABEL_INSTANCE_PREFIX)) == 0;
+}
+
+static bool is_offering_label(const char *key)
+{
+    return strcmp(key, HOIST_LABEL_ZONE) == 0 || strcmp(key, HOIST_LABEL_CAPACITY_TYPE) == 0;
+}
+
+/* Requirements equivalent to a label set (key In [value] each). */
+static int labels_to_reqs(hoist_arena *a, const hoist_labels *l, hoist_reqs *out)
+{
+    out->n = l->n;
+    out->items = l->n ? hoist_arena_calloc(a, l->n, sizeof *out->items) : NULL;
+    if (l->n && !out->items)
+        return -1;
+    for (size_t i = 0; i < l->n; i++) {
+        const char **v = hoist_arena_calloc(a, 1, sizeof *v);
+        if (!v)
+            return -1;
+        v[0] = l->items[i].value;
+        out->items[i].key = l->items[i].key;
+        out->items[i].op = HOIST_OP_IN;
+        out->items[i].values = v;
+        out->items[i].n_values = 1;
+    }
+    return 0;
+}
+
+/* The single value `key` is narrowed to in rs (an In with one value), or NULL. */
+static const char *reqs_single(const hoist_reqs *rs, const char *key)
+{
+    const char *v = NULL;
+    for (size_t i = 0; i < rs->n; i++)
+        if (strcmp(rs->items[i].key, key) == 0 && rs->items[i].op == HOIST_OP_IN) {
+            if (rs->items[i].n_values != 1)
+                return NULL;
+            v = rs->items[i].values[0];
+        }
+    return v;
+}
+
+/* True when a label `key`=`value` (value NULL: absent) satisfies every requirement on key. */
+static bool reqs_allow(const hoist_reqs *rs, const char *key, const char *value)
+{
+    for (size_t i = 0; i < rs->n; i++)
+        if (strcmp(rs->items[i].key, key) == 0 && !hoist_req_match_value(&rs->items[i], value))
+            return false;
+    return true;
+}
+
+/* True when type t of pool pl satisfies rs on type labels and has an
+ * available offering satisfying rs on zone and capacity type. */
+static bool type_allowed(const pool *pl, size_t t, const hoist_reqs *rs)
+{
+    const hoist_pool_type *pt = &pl->pt.items[t];
+    for (size_t i = 0; i < rs->n; i++) {
+        const hoist_req *r = &rs->items[i];
+        if (is_type_label(r->key) &&
+            !hoist_req_match_value(r, hoist_labels_get(&pt->labels, r->key)))
+            return false;
+    }
+    for (size_t k = 0; k < pt->n_offerings; k++) {
+        const hoist_offering *off = pt->offerings[k];
+        if (off->available && reqs_allow(rs, HOIST_LABEL_ZONE, off->zone) &&
+            reqs_allow(rs, HOIST_LABEL_CAPACITY_TYPE,
+                       hoist_capacity_type_name(off->capacity_type)))
+            return true;
+    }
+    return false;
+}
+
+/* True when r (from the request) fits into avail - used, looking only at
+ * the slots the request uses. */
+static bool fits(const hoist_resources *req, const hoist_resources *used,
+                 const hoist_resources *avail)
+{
+    for (int i = 0; i < HOIST_RES_MAX; i++)
+        if (req->v[i] && used->v[i] + req->v[i] > avail->v[i])
+            return false;
+    return true;
+}
+
+/* Name of the first slot where req does not fit, for reasons. */
+static const char *misfit(const hoist_objects *o, const hoist_resources *req,
+                          const hoist_resources *used, const hoist_resources *avail)
+{
+    for (int i = 0; i < HOIST_RES_MAX; i++)
+        if (req->v[i] && used->v[i] + req->v[i] > avail->v[i])
+            return o->names.names[i];
+    return "resources";
+}
+
+/* ---------------------------------------------------------------------- */
+/* Pools                                                                   */
+
+static int compare_pools(const void *pa, const void *pb)
+{
+    const pool *a = pa, *b = pb;
+    if (a->np->weight != b->np->weight)
+        return a->np->weight > b->np->weight ? -1 : 1;
+    return strcmp(a->np->name, b->np->name);
+}
+
+/* True when a DaemonSet pod would run on pool pl's nodes. */
+static bool daemonset_runs_on(sched *s, const hoist_pod *dp, const pool *pl)
+{
+    hoist_taints all = pl->np->taints;
+    if (!hoist_tolerations_tolerate_all(&dp->tolerations, &all))
+        return false;
+    hoist_reqs sel;
+    if (labels_to_reqs(s->a, &dp->node_selector, &sel) < 0 ||
+        !hoist_reqs_compatible(&sel, &pl->reqs))
+        return false;
+    if (dp->node_affinity.n == 0)
+        return true;
+    for (size_t i = 0; i < dp->node_affinity.n; i++)
+        if (hoist_reqs_compatible(&dp->node_affinity.terms[i].match_expressions, &pl->reqs))
+            return true;
+    return false;
+}
+
+/* Label `value` of the node of an existing NodePool member, or NULL. */
+static const char *node_pool_name(const hoist_node *n)
+{
+    return hoist_labels_get(&n->labels, HOIST_LABEL_NODEPOOL);
+}
+
+static void claim_bounds(bin *b);
+
+static int setup_pools(sched *s)
+{
+    s->n_pools = s->o->n_nodepools;
+    s->pools = s->n_pools ? hoist_arena_calloc(s->a, s->n_pools, sizeof *s->pools) : NULL;
+    if (s->n_pools && !s->pools)
+        return oom(s);
+    for (size_t i = 0; i < s->n_pools; i++)
+        s->pools[i].np = s->o->nodepools[i];
+    qsort(s->pools, s->n_pools, sizeof *s->pools, compare_pools);
+    for (size_t i = 0; i < s->n_pools; i++) {
+        pool *pl = &s->pools[i];
+        if (hoist_nodepool_requirements(s->a, pl->np, &pl->reqs, s->err) < 0 ||
+            hoist_nodepool_types(s->a, s->c, s->o, pl->np, &pl->pt, s->err) < 0)
+            return -1;
+        /* keep only available offerings; drop types left with none */
+        size_t n = 0;
+        for (size_t t = 0; t < pl->pt.n; t++) {
+            hoist_pool_type *pt = &pl->pt.items[t];
+            size_t k = 0;
+            for (size_t j = 0; j < pt->n_offerings; j++)
+                if (pt->offerings[j]->available)
+                    pt->offerings[k++] = pt->offerings[j];
+            pt->n_offerings = k;
+            if (k)
+                pl->pt.items[n++] = *pt;
+        }
+        pl->pt.n = n;
+        pl->words = (n + WORD_BITS - 1) / WORD_BITS;
+        pl->all_types = hoist_arena_calloc(s->a, pl->words ? pl->words : 1, sizeof(uint64_t));
+        pl->avail = hoist_arena_calloc(s->a, n ? n : 1, sizeof *pl->avail);
+        if (!pl->all_types || !pl->avail)
+            return oom(s);
+        for (size_t d = 0; d < s->o->n_daemonsets; d++) {
+            const hoist_pod *dp = &s->o->daemonsets[d]->pod;
+            if (daemonset_runs_on(s, dp, pl))
+                hoist_resources_add(&pl->ds, &dp->requests);
+        }
+        for (size_t t = 0; t < n; t++) {
+            BIT_SET(pl->all_types, t);
+            pl->avail[t] = pl->pt.items[t].allocatable;
+            hoist_resources_sub(&pl->avail[t], &pl->ds);
+        }
+        pl->full = hoist_arena_calloc(s->a, 1, sizeof *pl->full);
+        if (!pl->full)
+            return oom(s);
+        pl->full->pool = pl;
+        pl->full->types = pl->all_types;
+        claim_bounds(pl->full);
+        /* labels every node of the pool carries */
+        size_t nl = pl->np->labels.n;
+        hoist_kv *kv = hoist_arena_calloc(s->a, nl + 1, sizeof *kv);
+        if (!kv)
+            return oom(s);
+        for (size_t k = 0; k < nl; k++)
+            kv[k] = pl->np->labels.items[k];
+        kv[nl] = (hoist_kv){HOIST_LABEL_NODEPOOL, pl->np->name};
+        if (hoist_labels_from_pairs(s->a, kv, nl + 1, &pl->labels) < 0)
+            return oom(s);
+        /* the pool's own labels narrow its requirements */
+        hoist_reqs lr, merged;
+        if (labels_to_reqs(s->a, &pl->labels, &lr) < 0)
+            return oom(s);
+        if (hoist_reqs_intersect(s->a, &pl->reqs, &lr, &merged, NULL) == 0)
+            pl->reqs = merged;
+        for (size_t nd = 0; nd < s->o->n_nodes; nd++) {
+            const char *np = node_pool_name(s->o->nodes[nd]);
+            if (np && strcmp(np, pl->np->name) == 0)
+                hoist_resources_add(&pl->usage, &s->o->nodes[nd]->capacity);
+        }
+    }
+    return 0;
+}
+
+/* True when adding `extra` capacity keeps pool pl within its limits. */
+static bool within_limits(const pool *pl, const hoist_resources *extra)
+{
+    for (int i = 0; i < HOIST_RES_MAX; i++)
+        if ((pl->np->limits_set >> i) & 1u)
+            if (pl->usage.v[i] + extra->v[i] > pl->np->limits.v[i])
+                return false;
+    return true;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Bins                                                                    */
+
+static bin *new_bin(sched *s)
+{
+    if (s->n_bins == s->cap_bins) {
+        size_t cap = s->cap_bins ? s->cap_bins * 2 : 64;
+        bin **v = realloc(s->bins, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        s->bins = v;
+        s->cap_bins = cap;
+    }
+    bin *b = hoist_arena_calloc(s->a, 1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->id = (int)s->n_bins;
+    s->bins[s->n_bins++] = b;
+    return b;
+}
+
+/* Recompute a claim's resource bounds from its remaining types. */
+static void claim_bounds(bin *b)
+{
+    const pool *pl = b->pool;
+    memset(&b->cap, 0, sizeof b->cap);
+    memset(&b->maxcap, 0, sizeof b->maxcap);
+    size_t n = 0;
+    for (size_t w = 0; w < pl->words; w++)
+        for (uint64_t bits = b->types[w]; bits; bits &= bits - 1) {
+            size_t t = w * WORD_BITS + (size_t)__builtin_ctzll(bits);
+            hoist_resources_max(&b->cap, &pl->avail[t]);
+            hoist_resources_max(&b->maxcap, &pl->pt.items[t].capacity);
+            n++;
+        }
+    b->n_types = n;
+}
+
+/* Count the distinct values of `key` among a claim's types. */
+static int distinct_values(const pool *pl, const uint64_t *types, const char *key)
+{
+    const char *seen[64];
+    int n = 0;
+    for (size_t t = 0; t < pl->pt.n && n < 64; t++) {
+        if (!BIT_TEST(types, t))
+            continue;
+        const char *v = hoist_labels_get(&pl->pt.items[t].labels, key);
+        if (!v)
+            continue;
+        bool dup = false;
+        for (int i = 0; i < n && !dup; i++)
+            dup = strcmp(seen[i], v) == 0;
+        if (!dup)
+            seen[n++] = v;
+    }
+    return n;
+}
+
+/* True when the types satisfy every minValues of the pool. */
+static bool min_values_ok(const pool *pl, const uint64_t *types)
+{
+    for (size_t i = 0; i < pl->np->requirements.n; i++) {
+        const hoist_req *r = &pl->np->requirements.items[i];
+        if (r->min_values > 0 && distinct_values(pl, types, r->key) < r->min_values)
+            return false;
+    }
+    return true;
+}
+
+/* The value id of key k a bin is already committed to, -1 when open (a
+ * claim that may still go several ways), -2 when the bin has no value. */
+static int bin_domain(sched *s, const bin *b, hoist_topo_key *k)
+{
+    if (k->hostname)
+        return b->id;
+    const char *v;
+    if (b->node) {
+        v = hoist_labels_get(&b->node->labels, k->key);
+        return v ? hoist_topo_value_id(k, v) : -2;
+    }
+    v = reqs_single(&b->reqs, k->key);
+    if (!v)
+        v = hoist_labels_get(&b->pool->labels, k->key);
+    if (v)
+        return hoist_topo_value_id(k, v);
+    /* a type label all remaining types share */
+    if (is_type_label(k->key)) {
+        const char *common = NULL;
+        for (size_t t = 0; t < b->pool->pt.n; t++) {
+            if (!BIT_TEST(b->types, t))
+                continue;
+            const char *tv = hoist_labels_get(&b->pool->pt.items[t].labels, k->key);
+            if (!tv)
+                return -2;
+            if (common && strcmp(common, tv) != 0)
+                return -1;
+            common = tv;
+        }
+        return common ? hoist_topo_value_id(k, common) : -2;
+    }
+    (void)s;
+    return -1;
+}
+
+/* Zone ids (of s->zone_key) allowed by rs, as a bit set. */
+static uint64_t allowed_zones(const sched *s, const hoist_reqs *rs)
+{
+    uint64_t set = 0;
+    for (size_t v = 0; v < s->zone_key->n_values; v++)
+        if (reqs_allow(rs, HOIST_LABEL_ZONE, s->zone_key->values[v]))
+            set |= (uint64_t)1 << v;
+    return set;
+}
+
+/* Capacity types allowed by rs, as a bit set over hoist_capacity_type. */
+static unsigned allowed_cts(const hoist_reqs *rs)
+{
+    unsigned set = 0;
+    for (int c = 0; c < 3; c++)
+        if (reqs_allow(rs, HOIST_LABEL_CAPACITY_TYPE,
+                       hoist_capacity_type_name((hoist_capacity_type)c)))
+            set |= 1u << c;
+    return set;
+}
+
+/* The values of key k an open claim could still take, as a bit set. */
+static uint64_t bin_open_values(const sched *s, const bin *b, hoist_topo_key *k,
+                                const uint64_t *types)
+{
+    uint64_t set = 0;
+    const pool *pl = b->pool;
+    bool zone = k == s->zone_key;
+    bool ct = k == s->ct_key;
+    if (zone || ct) {
+        uint64_t zones = allowed_zones(s, &b->reqs);
+        unsigned cts = allowed_cts(&b->reqs);
+        for (size_t t = 0; t < pl->pt.n; t++) {
+            if (!BIT_TEST(types, t))
+                continue;
+            for (int c = 0; c < 3; c++) {
+                if (!((cts >> c) & 1))
+                    continue;
+                uint64_t z = pl->zones_by_ct[t][c] & zones;
+                if (!z)
+                    continue;
+                if (zone) {
+                    set |= z;
+                } else {
+                    int id = hoist_topo_value_id(k, hoist_capacity_type_name((hoist_capacity_type)c));
+                    if (id >= 0)
+                        set |= (uint64_t)1 << id;
+                }
+            }
+        }
+        return set;
+    }
+    if (is_type_label(k->key)) {
+        for (size_t t = 0; t < pl->pt.n; t++) {
+            if (!BIT_TEST(types, t))
+                continue;
+            const char *v = hoist_labels_get(&pl->pt.items[t].labels, k->key);
+            int id = v ? hoist_topo_value_id(k, v) : -1;
+            if (id >= 0 && reqs_allow(&b->reqs, k->key, v))
+                set |= (uint64_t)1 << id;
+        }
+        return set;
+    }
+    /* a free label: the In values of the claim's requirements */
+    for (size_t i = 0; i < b->reqs.n; i++)
+        if (strcmp(b->reqs.items[i].key, k->key) == 0 && b->reqs.items[i].op == HOIST_OP_IN)
+            for (size_t j = 0; j < b->reqs.items[i].n_values; j++) {
+                int id = hoist_topo_value_id(k, b->reqs.items[i].values[j]);
+                if (id >= 0)
+                    set |= (uint64_t)1 << id;
+            }
+    return set;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Topology checks                                                         */
+
+/* The smallest count among the domains of key k eligible for pod sp (the
+ * values its requirements allow), with minDomains: 0 when fewer domains. */
+static int32_t spread_min(sched *s, const hoist_group *g, const hoist_reqs *alt)
+{
+    hoist_topo_key *k = g->key;
+    if (k->hostname)
+        return 0; /* a new node is always a domain with no pods */
+    int32_t min = INT32_MAX;
+    int eligible = 0;
+    for (size_t v = 0; v < k->n_values; v++) {
+        if (!reqs_allow(alt, k->key, k->values[v]))
+            continue;
+        eligible++;
+        int32_t c = hoist_counts_get(&g->count, (long)v);
+        if (c < min)
+            min = c;
+    }
+    (void)s;
+    if (eligible == 0 || (g->min_domains > 0 && eligible < g->min_domains))
+        return 0;
+    return min;
+}
+
+/* One key a pod's topology constraints restrict, and the values allowed. */
+typedef struct key_choice {
+    hoist_topo_key *key;
+    int fixed;                    /* committed value id, or -1 when open */
+    uint64_t allowed;             /* open: the values still allowed */
+    const hoist_group *spread;    /* first spread constraint on the key (to pick the emptiest) */
+} key_choice;
+
+#define MAX_KEYS 8
+
+/* Check pod sp's active topology constraints against bin b (whose candidate
+ * types are `types`). Fills the keys to narrow. */
+static bool topology_ok(sched *s, spod *sp, int level, const bin *b, const uint64_t *types,
+                        const hoist_reqs *alt, key_choice *keys, int *n_keys)
+{
+    *n_keys = 0;
+    /* every key the pod's constraints or its inverse anti-affinity touch */
+    for (size_t i = 0; i < sp->n_cons + (size_t)sp->n_matches; i++) {
+        const hoist_group *g;
+        bool inverse = i >= sp->n_cons;
+        if (inverse) {
+            g = s->topo.groups[sp->matches[i - sp->n_cons]];
+            if (g->kind != HOIST_GROUP_ANTI_AFFINITY || g->owners_total == 0)
+                continue;
+        } else {
+            if (sp->cons[i].pref >= 0 && sp->cons[i].pref < level)
+                continue;
+            g = sp->cons[i].g;
+        }
+        hoist_topo_key *k = g->key;
+        key_choice *kc = NULL;
+        for (int j = 0; j < *n_keys; j++)
+            if (keys[j].key == k)
+                kc = &keys[j];
+        if (!kc) {
+            if (*n_keys == MAX_KEYS)
+                return reject(s, true, "too many topology keys");
+            kc = &keys[(*n_keys)++];
+            kc->key = k;
+            kc->spread = NULL;
+            int d = bin_domain(s, b, k);
+            if (d == -2)
+                return reject(s, true, "node has no %s label (%s)", k->key, g->describe);
+            kc->fixed = d;
+            kc->allowed = d >= 0 ? 0 : bin_open_values(s, b, k, types);
+            if (d < 0) {
+                /* open values must also satisfy the pod's own requirements */
+                for (size_t v = 0; v < k->n_values; v++)
+                    if (!reqs_allow(alt, k->key, k->values[v]))
+                        kc->allowed &= ~((uint64_t)1 << v);
+            }
+        }
+        if (g->kind == HOIST_GROUP_SPREAD && !kc->spread)
+            kc->spread = g;
+        /* the values of this key the constraint accepts */
+        long n_dom = k->hostname ? 1 : (long)k->n_values;
+        for (long v = 0; v < n_dom; v++) {
+            long d = k->hostname ? b->id : v;
+            if (kc->fixed >= 0 && !k->hostname && v != kc->fixed)
+                continue;
+            if (kc->fixed < 0 && !((kc->allowed >> v) & 1))
+                continue;
+            bool ok;
+            if (inverse)
+                ok = hoist_counts_get(&g->owners, d) == 0;
+            else if (g->kind == HOIST_GROUP_SPREAD)
+                ok = hoist_counts_get(&g->count, d) + 1 - spread_min(s, g, alt) <= g->max_skew;
+            else if (g->kind == HOIST_GROUP_ANTI_AFFINITY)
+                ok = hoist_counts_get(&g->count, d) == 0;
+            else /* affinity: where matching pods are, or anywhere for the first self-match */
+                ok = hoist_counts_get(&g->count, d) > 0 ||
+                     (g->total == 0 && hoist_reqs_match_labels(&g->selector, &sp->pod->labels));
+            if (!ok) {
+                if (kc->fixed >= 0 || k->hostname) {
+                    /* anti-affinity and resource-like failures only get worse */
+                    bool permanent = inverse || g->kind == HOIST_GROUP_ANTI_AFFINITY ||
+                                     (g->kind == HOIST_GROUP_SPREAD && k->hostname);
+                    return reject(s, permanent, "%s%s", inverse ? "held against it: " : "",
+                                  g->describe);
+                }
+                kc->allowed &= ~((uint64_t)1 << v);
+            }
+        }
+        if (kc->fixed < 0 && !k->hostname && kc->allowed == 0)
+            return reject(s, false, "%s%s", inverse ? "held against it: " : "", g->describe);
+    }
+    return true;
+}
+
+/* Pick one value of an open key: the emptiest domain of its spread
+ * constraint, then the lowest id. */
+static int choose_value(const key_choice *kc)
+{
+    int best = -1;
+    int32_t best_count = INT32_MAX;
+    for (int v = 0; v < 64; v++) {
+        if (!((kc->allowed >> v) & 1))
+            continue;
+        int32_t c = kc->spread ? hoist_counts_get(&kc->spread->count, v) : 0;
+        if (c < best_count) {
+            best = v;
+            best_count = c;
+        }
+    }
+    return best;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Placing                                                                 */
+
+/* Requirement alternatives of pod sp at relaxation `level`: its required
+ * alternatives AND the preferred node terms still active. */
+static int alternatives(sched *s, spod *sp, int level, hoist_reqs **out, size_t *n_out)
+{
+    *out = sp->alts;
+    *n_out = sp->n_alts;
+    if (sp->cached_level == level) {
+        *out = sp->cached_alts;
+        *n_out = sp->cached_n;
+        return 0;
+    }
+    size_t active = 0;
+    for (size_t i = 0; i < sp->n_pref_terms; i++)
+        if (sp->pref_node_first + (int)i >= level)
+            active++;
+    if (active == 0)
+        return 0;
+    hoist_reqs *v = hoist_arena_calloc(s->a, sp->n_alts, sizeof *v);
+    if (!v)
+        return oom(s);
+    size_t n = 0;
+    for (size_t a = 0; a < sp->n_alts; a++) {
+        hoist_reqs cur = sp->alts[a];
+        bool ok = true;
+        for (size_t i = sp->n_pref_terms; i-- > 0 && ok;) {
+            if (sp->pref_node_first + (int)i < level)
+                continue;
+            hoist_reqs next;
+            ok = hoist_reqs_intersect(s->a, &cur, &sp->pref_terms[i]->term.match_expressions,
+                                      &next, NULL) == 0;
+            cur = next;
+        }
+        if (ok)
+            v[n++] = cur;
+    }
+    *out = v;
+    *n_out = n;
+    sp->cached_level = level;
+    sp->cached_alts = v;
+    sp->cached_n = n;
+    return 0;
+}
+
+/* Taint check of pod sp against taints, PreferNoSchedule counted while
+ * that preference is active. */
+static bool taints_ok(sched *s, spod *sp, int level, const hoist_taints *taints,
+                      bool permanent_reason)
+{
+    const hoist_taint *t = hoist_tolerations_first_untolerated(&sp->pod->tolerations, taints);
+    if (t)
+        return reject(s, permanent_reason, "taint %s=%s:%s not tolerated", t->key, t->value,
+                      hoist_taint_effect_name(t->effect));
+    if (level <= sp->pref_taints) {
+        for (size_t i = 0; i < taints->n; i++) {
+            const hoist_taint *x = &taints->items[i];
+            if (x->effect != HOIST_TAINT_PREFER_NO_SCHEDULE)
+                continue;
+            bool tol = false;
+            for (size_t j = 0; j < sp->pod->tolerations.n && !tol; j++)
+                tol = hoist_toleration_tolerates(&sp->pod->tolerations.items[j], x);
+            if (!tol)
+                return reject(s, false, "taint %s:PreferNoSchedule not tolerated (preferred)",
+                              x->key);
+        }
+    }
+    return true;
+}
+
+/* What a successful check decided, to apply on placement. */
+typedef struct placement {
+    bin *b;
+    hoist_reqs reqs;              /* claims: the narrowed requirements */
+    uint64_t *types;              /* claims: the remaining types (arena) */
+    key_choice keys[MAX_KEYS];
+    int n_keys;
+} placement;
+
+/* Can pod sp go on existing node b? */
+static bool node_ok(sched *s, spod *sp, int level, bin *b, placement *pl)
+{
+    const hoist_node *n = b->node;
+    if (n->unschedulable)
+        return reject(s, true, "node %s is cordoned", n->name);
+    if (!fits(&sp->pod->requests, &b->used, &b->cap))
+        return reject(s, true, "node %s: not enough %s", n->name,
+                      misfit(s->o, &sp->pod->requests, &b->used, &b->cap));
+    if (!taints_ok(s, sp, level, &n->taints, true))
+        return false;
+    hoist_reqs *alts;
+    size_t n_alts;
+    if (alternatives(s, sp, level, &alts, &n_alts) < 0)
+        return false;
+    for (size_t a = 0; a < n_alts; a++) {
+        if (!hoist_reqs_match_labels(&alts[a], &n->labels))
+            continue;
+        if (!topology_ok(s, sp, level, b, NULL, &alts[a], pl->keys, &pl->n_keys))
+            return false;
+        pl->b = b;
+        return true;
+    }
+    return reject(s, true, "node %s does not match the pod's node requirements", n->name);
+}
+
+/* Filter a claim's types into out: allowed by rs, fitting used + req. */
+static size_t filter_types(const pool *pl, const uint64_t *from, const hoist_reqs *rs,
+                           bool check_reqs, const hoist_resources *used,
+                           const hoist_resources *req, uint64_t *out)
+{
+    size_t n = 0;
+    for (size_t w = 0; w < pl->words; w++) {
+        uint64_t bits = from[w];
+        out[w] = 0;
+        while (bits) {
+            int bit = __builtin_ctzll(bits);
+            bits &= bits - 1;
+            size_t t = w * WORD_BITS + (size_t)bit;
+            if (!fits(req, used, &pl->avail[t]))
+                continue;
+            if (check_reqs && !type_allowed(pl, t, rs))
+                continue;
+            out[w] |= (uint64_t)1 << bit;
+            n++;
+        }
+    }
+    return n;
+}
+
+/* True when rs restricts any key that decides which types a claim may use. */
+static bool touches_types(const hoist_reqs *rs)
+{
+    for (size_t i = 0; i < rs->n; i++)
+        if (is_type_label(rs->items[i].key) || is_offering_label(rs->items[i].key))
+            return true;
+    return false;
+}
+
+/* Can pod sp go on claim b? On success fills pl with the narrowed state. */
+static bool claim_ok(sched *s, spod *sp, int level, bin *b, placement *pl)
+{
+    pool *p = b->pool;
+    if (!fits(&sp->pod->requests, &b->used, &b->cap))
+        return reject(s, true, "claim %s: not enough %s", b->name,
+                      misfit(s->o, &sp->pod->requests, &b->used, &b->cap));
+    hoist_taints taints = p->np->taints;
+    if (!taints_ok(s, sp, level, &taints, true))
+        return false;
+    hoist_reqs *alts;
+    size_t n_alts;
+    if (alternatives(s, sp, level, &alts, &n_alts) < 0)
+        return false;
+    /* topology first, on the current types: hostname and committed domains
+     * decide most rejections without touching the type set */
+    key_choice pre[MAX_KEYS];
+    int n_pre;
+    if (!topology_ok(s, sp, level, b, b->types, n_alts ? &alts[0] : &b->reqs, pre, &n_pre))
+        return false;
+    uint64_t *types = s->scratch_types;
+    bool permanent = true;
+    for (size_t a = 0; a < n_alts; a++) {
+        hoist_reqs merged = b->reqs;
+        if (alts[a].n > 0 && (!hoist_reqs_compatible(&alts[a], &b->reqs) ||
+                              hoist_reqs_intersect(s->a, &b->reqs, &alts[a], &merged, NULL) < 0))
+            continue;
+        size_t n = filter_types(p, b->types, &merged, touches_types(&alts[a]), &b->used,
+                                &sp->pod->requests, types);
+        if (n == 0 || !min_values_ok(p, types)) {
+            reject(s, true, "claim %s: no remaining instance type fits", b->name);
+            continue;
+        }
+        hoist_reqs save = b->reqs;
+        b->reqs = merged;
+        bool ok = topology_ok(s, sp, level, b, types, &alts[a], pl->keys, &pl->n_keys);
+        b->reqs = save;
+        if (!ok) {
+            permanent = permanent && s->why_permanent;
+            continue;
+        }
+        pl->b = b;
+        pl->reqs = merged;
+        pl->types = types;
+        return true;
+    }
+    if (n_alts == 0 || !s->why)
+        return reject(s, true, "claim %s: node requirements conflict", b->name);
+    s->why_permanent = s->why_permanent && permanent;
+    return false;
+}
+
+/* Narrow a claim's requirements so `key` has the single value `value`. */
+static int narrow(sched *s, bin *b, hoist_reqs *rs, const char *key, const char *value)
+{
+    if (reqs_single(rs, key))
+        return 0;
+    hoist_req r = {.key = key, .op = HOIST_OP_IN, .n_values = 1};
+    const char **v = hoist_arena_calloc(s->a, 1, sizeof *v);
+    if (!v)
+        return oom(s);
+    v[0] = value;
+    r.values = v;
+    hoist_reqs one = {1, &r}, out;
+    if (hoist_reqs_intersect(s->a, rs, &one, &out, s->err) < 0)
+        return -1;
+    *rs = out;
+    (void)b;
+    return 0;
+}
+
+/* Commit pod index pi at placement pl: resources, requirements, counts. */
+static int place(sched *s, int32_t pi, placement *pl)
+{
+    spod *sp = &s->pods[pi];
+    bin *b = pl->b;
+    if (!b->node) {
+        /* choose a value for every open key the constraints touched */
+        bool narrowed = false;
+        for (int k = 0; k < pl->n_keys; k++) {
+            key_choice *kc = &pl->keys[k];
+            if (kc->fixed >= 0 || kc->key->hostname)
+                continue;
+            int v = choose_value(kc);
+            if (v < 0)
+                return hoist_errf(s->err, "internal: no value to choose for %s", kc->key->key);
+            if (narrow(s, b, &pl->reqs, kc->key->key, kc->key->values[v]) < 0)
+                return -1;
+            narrowed = true;
+        }
+        size_t n = filter_types(b->pool, pl->types, &pl->reqs, narrowed, &b->used,
+                                &sp->pod->requests, pl->types);
+        if (n == 0)
+            return hoist_errf(s->err, "internal: claim %s lost every type", b->name);
+        b->reqs = pl->reqs;
+        if (n != b->n_types) {
+            hoist_resources_sub(&b->pool->usage, &b->maxcap);
+            memcpy(b->types, pl->types, b->pool->words * sizeof *b->types);
+            claim_bounds(b);
+            hoist_resources_add(&b->pool->usage, &b->maxcap);
+        }
+    }
+    hoist_resources_add(&b->used, &sp->pod->requests);
+    if (b->n_pods == b->cap_pods) {
+        size_t cap = b->cap_pods ? b->cap_pods * 2 : 4;
+        int32_t *v = realloc(b->pods, cap * sizeof *v);
+        if (!v)
+            return oom(s);
+        b->pods = v;
+        b->cap_pods = cap;
+    }
+    b->pods[b->n_pods++] = pi;
+    sp->placed = b->id;
+    /* counts: every group counting this pod, and the anti terms it holds */
+    for (long m = 0; m < sp->n_matches; m++) {
+        hoist_group *g = s->topo.groups[sp->matches[m]];
+        int d = bin_domain(s, b, g->key);
+        if (d == -1) {
+            /* an open claim gets a value so the pod can be counted */
+            key_choice kc = {g->key, -1, bin_open_values(s, b, g->key, b->types),
+                             g->kind == HOIST_GROUP_SPREAD ? g : NULL};
+            int v = choose_value(&kc);
+            if (v >= 0) {
+                if (narrow(s, b, &b->reqs, g->key->key, g->key->values[v]) < 0)
+                    return -1;
+                size_t nt = filter_types(b->pool, b->types, &b->reqs, true, &b->used,
+                                         &(hoist_resources){{0}}, b->types);
+                if (nt != b->n_types) {
+                    hoist_resources_sub(&b->pool->usage, &b->maxcap);
+                    claim_bounds(b);
+                    hoist_resources_add(&b->pool->usage, &b->maxcap);
+                }
+                d = v;
+            }
+        }
+        if (d >= 0) {
+            if (hoist_counts_add(&g->count, d, 1) < 0)
+                return oom(s);
+            g->total++;
+        }
+    }
+    for (size_t c = 0; c < sp->n_cons; c++) {
+        hoist_group *g = sp->cons[c].g;
+        if (g->kind != HOIST_GROUP_ANTI_AFFINITY)
+            continue;
+        int d = bin_domain(s, b, g->key);
+        if (d >= 0) {
+            if (hoist_counts_add(&g->owners, d, 1) < 0)
+                return oom(s);
+            g->owners_total++;
+        }
+    }
+    return 0;
+}
+
+/* Could a fresh claim from pool p take pod sp? Fills *tmp (the claim to
+ * add) and pl without touching the bins; on failure s->why says why. */
+static bool fresh_claim_ok(sched *s, spod *sp, int level, pool *p, bin *tmp, placement *pl)
+{
+    if (p->pt.n == 0)
+        return reject(s, true, "NodePool %s: no instance type in the catalog satisfies its "
+                      "requirements", p->np->name);
+    hoist_taints taints = p->np->taints;
+    if (!taints_ok(s, sp, level, &taints, true)) {
+        char why[sizeof s->why_buf];
+        snprintf(why, sizeof why, "%s", s->why);
+        return reject(s, true, "NodePool %s: %s", p->np->name, why);
+    }
+    memset(tmp, 0, sizeof *tmp);
+    tmp->id = (int)s->n_bins;
+    tmp->pool = p;
+    tmp->reqs = p->reqs;
+    tmp->types = hoist_arena_calloc(s->a, p->words ? p->words : 1, sizeof *tmp->types);
+    if (!tmp->types)
+        return oom(s), false;
+    /* every type within the pool's limits */
+    bool limited = false;
+    if (p->np->limits_set == 0) {
+        memcpy(tmp->types, p->all_types, p->words * sizeof *tmp->types);
+        tmp->cap = p->full->cap;
+        tmp->maxcap = p->full->maxcap;
+        tmp->n_types = p->full->n_types;
+    } else {
+        for (size_t t = 0; t < p->pt.n; t++) {
+            if (within_limits(p, &p->pt.items[t].capacity))
+                BIT_SET(tmp->types, t);
+            else
+                limited = true;
+        }
+        claim_bounds(tmp);
+    }
+    tmp->name = p->np->name;
+    if (limited && hoist_resources_is_zero(&tmp->maxcap))
+        return reject(s, true, "NodePool %s: limits reached", p->np->name);
+    if (claim_ok(s, sp, level, tmp, pl))
+        return true;
+    char why[sizeof s->why_buf];
+    if (strstr(s->why, "no remaining instance type fits"))
+        snprintf(why, sizeof why, "%s",
+                 limited ? "its limits leave no instance type with room for the pod"
+                         : "no instance type has room for the pod's requests plus the "
+                           "DaemonSet pods");
+    else if (strstr(s->why, "node requirements conflict"))
+        snprintf(why, sizeof why, "%s", "the pod's node requirements conflict with the "
+                                        "NodePool's requirements");
+    else
+        snprintf(why, sizeof why, "%s", s->why);
+    return reject(s, s->why_permanent, "NodePool %s: %s", p->np->name, why);
+}
+
+/* Add the checked fresh claim tmp as a bin. */
+static bin *add_claim(sched *s, const bin *tmp, placement *pl)
+{
+    bin *b = new_bin(s);
+    if (!b)
+        return oom(s), NULL;
+    int id = b->id;
+    *b = *tmp;
+    b->id = id;
+    pool *p = b->pool;
+    p->n_claims++;
+    b->name = hoist_arena_sprintf(s->a, "%s-%05d", p->np->name, p->n_claims);
+    if (!b->name)
+        return oom(s), NULL;
+    hoist_resources_add(&p->usage, &b->maxcap);
+    pl->b = b;
+    return b;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Pods                                                                    */
+
+static bool is_pending(const hoist_pod *p)
+{
+    if (p->node_name || p->terminating || p->daemonset_owned)
+        return false;
+    return strcmp(p->phase, "Succeeded") != 0 && strcmp(p->phase, "Failed") != 0;
+}
+
+static bool is_running_on_node(const hoist_pod *p)
+{
+    return p->node_name && !p->terminating && strcmp(p->phase, "Succeeded") != 0 &&
+           strcmp(p->phase, "Failed") != 0;
+}
+
+static int compare_pods(const void *pa, const void *pb)
+{
+    const spod *a = pa, *b = pb;
+    const hoist_pod *x = a->pod, *y = b->pod;
+    if (x->priority != y->priority)
+        return x->priority > y->priority ? -1 : 1;
+    hoist_milli xc = x->requests.v[HOIST_RES_CPU], yc = y->requests.v[HOIST_RES_CPU];
+    if (xc != yc)
+        return xc > yc ? -1 : 1;
+    hoist_milli xm = x->requests.v[HOIST_RES_MEMORY], ym = y->requests.v[HOIST_RES_MEMORY];
+    if (xm != ym)
+        return xm > ym ? -1 : 1;
+    return strcmp(a->name, b->name);
+}
+
+static int compare_pref_weight(const void *pa, const void *pb)
+{
+    const hoist_preferred_node_term *a = *(const hoist_preferred_node_term *const *)pa;
+    const hoist_preferred_node_term *b = *(const hoist_preferred_node_term *const *)pb;
+    return (a->weight > b->weight) - (a->weight < b->weight);
+}
+
+/* Build sp's required requirement alternatives: nodeSelector AND one node
+ * affinity term AND one term of each volume's selector. */
+static int build_alternatives(sched *s, spod *sp)
+{
+    const hoist_pod *p = sp->pod;
+    hoist_reqs base;
+    if (labels_to_reqs(s->a, &p->node_selector, &base) < 0)
+        return oom(s);
+    size_t n_terms = p->node_affinity.n ? p->node_affinity.n : 1;
+    hoist_reqs *cur = hoist_arena_calloc(s->a, n_terms, sizeof *cur);
+    if (!cur)
+        return oom(s);
+    size_t n = 0;
+    for (size_t i = 0; i < n_terms; i++) {
+        if (p->node_affinity.n == 0) {
+            cur[n++] = base;
+            continue;
+        }
+        const hoist_node_term *t = &p->node_affinity.terms[i];
+        if (t->match_expressions.n == 0 && t->match_fields.n == 0)
+            continue; /* an empty term matches no node */
+        if (t->match_fields.n)
+            continue; /* metadata.name terms name existing nodes only; not for new claims */
+        if (hoist_reqs_intersect(s->a, &base, &t->match_expressions, &cur[n], NULL) == 0)
+            n++;
+    }
+    /* volumes: each constrained volume is an OR that must hold too */
+    hoist_node_selector *vols = NULL;
+    size_t n_vols = 0;
+    hoist_err verr = {{0}};
+    if (hoist_pod_volume_terms(s->o, p, s->a, &vols, &n_vols, &verr) < 0) {
+        sp->invalid = hoist_arena_strdup(s->a, verr.msg);
+        n = 0;
+    }
+    for (size_t v = 0; v < n_vols && n > 0; v++) {
+        hoist_reqs *next = hoist_arena_calloc(s->a, n * vols[v].n, sizeof *next);
+        if (!next)
+            return oom(s);
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < vols[v].n; j++)
+                if (hoist_reqs_intersect(s->a, &cur[i], &vols[v].terms[j].match_expressions,
+                                         &next[m], NULL) == 0)
+                    m++;
+        cur = next;
+        n = m;
+        if (n == 0 && !sp->invalid)
+            sp->invalid = "volume topology: the zones of its volumes conflict with its node "
+                          "requirements";
+    }
+    sp->alts = cur;
+    sp->n_alts = n;
+    if (n == 0 && !sp->invalid)
+        sp->invalid = "node affinity: no required term can be satisfied";
+    return 0;
+}
+
+/* Append a constraint to sp. */
+static int add_constraint(sched *s, spod *sp, hoist_group *g, int pref)
+{
+    pod_constraint *v = hoist_arena_alloc(s->a, (sp->n_cons + 1) * sizeof *v);
+    if (!v)
+        return oom(s);
+    if (sp->n_cons)
+        memcpy(v, sp->cons, sp->n_cons * sizeof *v);
+    v[sp->n_cons].g = g;
+    v[sp->n_cons].pref = pref;
+    sp->cons = v;
+    sp->n_cons++;
+    return 0;
+}
+
+/* Add the groups of a term list as constraints; preferred ones get
+ * preference slots in drop order, lightest first. */
+static int add_terms(sched *s, spod *sp, const hoist_pod_affinity_terms *terms, bool anti,
+                     bool preferred)
+{
+    /* lightest preferred term is dropped first */
+    size_t order[64];
+    size_t n = terms->n < 64 ? terms->n : 64;
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    if (preferred)
+        for (size_t i = 1; i < n; i++)
+            for (size_t j = i; j > 0 && terms->items[order[j]].weight <
+                                            terms->items[order[j - 1]].weight;
+                 j--) {
+                size_t t = order[j];
+                order[j] = order[j - 1];
+                order[j - 1] = t;
+            }
+    for (size_t i = 0; i < n; i++) {
+        hoist_group *g =
+            hoist_topology_term_group(&s->topo, sp->pod, &terms->items[order[i]], anti, s->err);
+        if (!g || add_constraint(s, sp, g, preferred ? sp->n_prefs++ : -1) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int setup_pod(sched *s, spod *sp)
+{
+    const hoist_pod *p = sp->pod;
+    sp->placed = -1;
+    sp->cached_level = -1;
+    sp->name = hoist_arena_sprintf(s->a, "%s/%s", p->ns, p->name);
+    if (!sp->name)
+        return oom(s);
+    if (build_alternatives(s, sp) < 0)
+        return -1;
+    /* preference drop order: preferred pod affinity, preferred anti-affinity,
+     * preferred node affinity (lightest first), ScheduleAnyway spreads, then
+     * PreferNoSchedule taints stop blocking */
+    if (add_terms(s, sp, &p->pod_affinity, false, false) < 0 ||
+        add_terms(s, sp, &p->pod_anti_affinity, true, false) < 0 ||
+        add_terms(s, sp, &p->pod_affinity_preferred, false, true) < 0 ||
+        add_terms(s, sp, &p->pod_anti_affinity_preferred, true, true) < 0)
+        return -1;
+    sp->n_pref_terms = p->n_preferred_node_affinity;
+    sp->pref_terms = hoist_arena_calloc(s->a, sp->n_pref_terms + 1, sizeof *sp->pref_terms);
+    if (!sp->pref_terms)
+        return oom(s);
+    for (size_t i = 0; i < sp->n_pref_terms; i++)
+        sp->pref_terms[i] = &p->preferred_node_affinity[i];
+    qsort(sp->pref_terms, sp->n_pref_terms, sizeof *sp->pref_terms, compare_pref_weight);
+    sp->pref_node_first = sp->n_prefs;
+    sp->n_prefs += (int)sp->n_pref_terms;
+    for (size_t i = 0; i < p->n_spread; i++)
+        if (p->spread[i].do_not_schedule) {
+            hoist_group *g = hoist_topology_spread_group(&s->topo, p, &p->spread[i], s->err);
+            if (!g || add_constraint(s, sp, g, -1) < 0)
+                return -1;
+        }
+    for (size_t i = 0; i < p->n_spread; i++)
+        if (!p->spread[i].do_not_schedule) {
+            hoist_group *g = hoist_topology_spread_group(&s->topo, p, &p->spread[i], s->err);
+            if (!g || add_constraint(s, sp, g, sp->n_prefs++) < 0)
+                return -1;
+        }
+    sp->pref_taints = sp->n_prefs++;
+    return 0;
+}
+
+/* Count a bound pod in the groups (running pods count in spreads and affinity). */
+static int count_bound(sched *s, const hoist_pod *p, bin *b)
+{
+    int32_t *m = NULL;
+    long n = hoist_topology_matching(&s->topo, p, &m);
+    if (n < 0)
+        return oom(s);
+    for (long i = 0; i < n; i++) {
+        hoist_group *g = s->topo.groups[m[i]];
+        int d = bin_domain(s, b, g->key);
+        if (d >= 0) {
+            if (hoist_counts_add(&g->count, d, 1) < 0) {
+                free(m);
+                return oom(s);
+            }
+            g->total++;
+        }
+    }
+    free(m);
+    /* anti-affinity a running pod holds keeps matching new pods away */
+    for (size_t i = 0; i < p->pod_anti_affinity.n; i++) {
+        hoist_group *g = hoist_topology_term_group(&s->topo, p, &p->pod_anti_affinity.items[i],
+                                                   true, s->err);
+        if (!g)
+            return -1;
+        int d = bin_domain(s, b, g->key);
+        if (d >= 0) {
+            if (hoist_counts_add(&g->owners, d, 1) < 0)
+                return oom(s);
+            g->owners_total++;
+        }
+    }
+    return 0;
+}
+
+/* Signature of a pod for the first-fit cursors: everything that decides
+ * where it may go. Requirement alternatives and preferred node terms are
+ * shared between identical pods (dedupe_requirements), so their pointers
+ * stand for their contents. */
+static const char *signature(sched *s, const spod *sp, int level)
+{
+    const hoist_pod *p = sp->pod;
+    size_t cap = 512 + (size_t)sp->n_matches * 12 + sp->n_cons * 24 + p->tolerations.n * 256;
+    char *buf = hoist_arena_alloc(s->a, cap);
+    if (!buf)
+        return NULL;
+    size_t len = (size_t)snprintf(buf, cap, "%d|%s|%p|%p|", level, p->ns, (void *)sp->alts,
+                                  (void *)sp->pref_terms);
+    for (int i = 0; i < HOIST_RES_MAX && len < cap; i++)
+        if (p->requests.v[i])
+            len += (size_t)snprintf(buf + len, cap - len, "r%d=%lld,", i,
+                                    (long long)p->requests.v[i]);
+    for (size_t i = 0; i < p->tolerations.n && len < cap; i++) {
+        const hoist_toleration *t = &p->tolerations.items[i];
+        len += (size_t)snprintf(buf + len, cap - len, "t%s/%d/%s/%d,", t->key, (int)t->op,
+                                t->value, t->effect);
+    }
+    for (long i = 0; i < sp->n_matches && len < cap; i++)
+        len += (size_t)snprintf(buf + len, cap - len, "m%d,", (int)sp->matches[i]);
+    for (size_t i = 0; i < sp->n_cons && len < cap; i++)
+        len += (size_t)snprintf(buf + len, cap - len, "c%p:%d,", (void *)sp->cons[i].g,
+                                sp->cons[i].pref);
+    return len < cap ? buf : NULL;
+}
+
+static cursor *cursor_for(sched *s, const spod *sp, int level)
+{
+    const char *sig = signature(s, sp, level);
+    if (!sig)
+        return NULL;
+    int64_t id;
+    if (hoist_strmap_get(&s->sigs, sig, &id))
+        return &s->cursors[id];
+    if (s->n_cursors == s->cap_cursors) {
+        size_t cap = s->cap_cursors ? s->cap_cursors * 2 : 64;
+        cursor *v = realloc(s->cursors, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        s->cursors = v;
+        s->cap_cursors = cap;
+    }
+    s->cursors[s->n_cursors].next = 0;
+    if (hoist_strmap_put(&s->sigs, sig, (int64_t)s->n_cursors) < 0)
+        return NULL;
+    return &s->cursors[s->n_cursors++];
+}
+
+/* Append the canonical text of rs to a growing arena string. */
+static char *append_reqs(sched *s, char *text, const hoist_reqs *rs)
+{
+    json_t *j = hoist_reqs_to_json(rs);
+    char *t = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(j);
+    if (!t)
+        return NULL;
+    char *joined = hoist_arena_sprintf(s->a, "%s|%s", text ? text : "", t);
+    free(t);
+    return joined;
+}
+
+/* Let pods with identical requirement alternatives and preferred node terms
+ * share the same arrays, so their signatures compare equal. */
+static int dedupe_requirements(sched *s)
+{
+    hoist_strmap seen;
+    hoist_strmap_init(&seen);
+    for (size_t i = 0; i < s->n_pods; i++) {
+        spod *sp = &s->pods[i];
+        char *text = hoist_arena_sprintf(s->a, "%zu/%zu", sp->n_alts, sp->n_pref_terms);
+        for (size_t a = 0; text && a < sp->n_alts; a++)
+            text = append_reqs(s, text, &sp->alts[a]);
+        for (size_t a = 0; text && a < sp->n_pref_terms; a++) {
+            text = hoist_arena_sprintf(s->a, "%s|w%d", text, (int)sp->pref_terms[a]->weight);
+            if (text)
+                text = append_reqs(s, text, &sp->pref_terms[a]->term.match_expressions);
+        }
+        if (!text)
+            goto fail;
+        int64_t owner;
+        if (hoist_strmap_get(&seen, text, &owner)) {
+            sp->alts = s->pods[owner].alts;
+            sp->pref_terms = s->pods[owner].pref_terms;
+        } else if (hoist_strmap_put(&seen, text, (int64_t)i) < 0) {
+            goto fail;
+        }
+    }
+    hoist_strmap_free(&seen);
+    return 0;
+fail:
+    hoist_strmap_free(&seen);
+    return oom(s);
+}
+
+/* Try to place pod pi at relaxation level; true when placed. */
+static bool try_place(sched *s, int32_t pi, int level, int *failed)
+{
+    spod *sp = &s->pods[pi];
+    cursor *cur = cursor_for(s, sp, level);
+    if (!cur) {
+        *failed = oom(s);
+        return false;
+    }
+    placement pl;
+    bool advancing = true;
+    for (size_t i = (size_t)cur->next; i < s->n_bins; i++) {
+        bin *b = s->bins[i];
+        memset(&pl, 0, sizeof pl);
+        s->why = NULL;
+        s->why_permanent = false;
+        bool ok = b->node ? node_ok(s, sp, level, b, &pl) : claim_ok(s, sp, level, b, &pl);
+        if (ok) {
+            if (place(s, pi, &pl) < 0)
+                *failed = -1;
+            return !*failed;
+        }
+        if (advancing && s->why_permanent)
+            cur->next = (int32_t)i + 1;
+        else
+            advancing = false;
+    }
+    for (size_t i = 0; i < s->n_pools; i++) {
+        bin tmp;
+        memset(&pl, 0, sizeof pl);
+        s->why = NULL;
+        if (fresh_claim_ok(s, sp, level, &s->pools[i], &tmp, &pl)) {
+            if (!add_claim(s, &tmp, &pl) || place(s, pi, &pl) < 0)
+                *failed = -1;
+            return !*failed;
+        }
+    }
+    return false;
+}
+
+/* Why pod sp fits nowhere: each NodePool's reason, preferences relaxed. */
+static const char *explain(sched *s, spod *sp)
+{
+    if (s->n_pools == 0)
+        return "no NodePool exists and no existing node can take it";
+    char *why = NULL;
+    for (size_t i = 0; i < s->n_pools; i++) {
+        placement pl;
+        bin tmp;
+        memset(&pl, 0, sizeof pl);
+        s->why = NULL;
+        const char *r;
+        if (fresh_claim_ok(s, sp, sp->n_prefs, &s->pools[i], &tmp, &pl))
+            r = "a new node would fit, but the topology constraints of the pods placed in "
+                "this decision keep it out";
+        else
+            r = s->why ? s->why : "unknown";
+        why = hoist_arena_sprintf(s->a, "%s%s%s", why ? why : "", why ? "; " : "", r);
+        if (!why)
+            return NULL;
+    }
+    return why;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Output                                                                  */
+
+static int compare_plan_offerings(const void *pa, const void *pb)
+{
+    const hoist_plan_offering *a = pa, *b = pb;
+    if (a->offering->price != b->offering->price)
+        return a->offering->price < b->offering->price ? -1 : 1;
+    int c = strcmp(a->type->name, b->type->name);
+    if (c)
+        return c;
+    c = strcmp(a->offering->zone, b->offering->zone);
+    if (c)
+        return c;
+    return (int)a->offering->capacity_type - (int)b->offering->capacity_type;
+}
+
+static int finish_claim(sched *s, bin *b, hoist_plan *plan, hoist_plan_claim *out)
+{
+    pool *p = b->pool;
+    out->nodepool = p->np;
+    out->requirements = b->reqs;
+    out->requests = b->used;
+    hoist_resources_add(&out->requests, &p->ds);
+    out->taints = p->np->taints;
+    /* the cheapest allowed offerings of the remaining types, kept sorted in a
+     * bounded array (each type's offerings are already sorted by price) */
+    size_t want = s->max_offerings;
+    hoist_plan_offering *all = hoist_arena_calloc(&plan->arena, want + 1, sizeof *all);
+    if (!all)
+        return oom(s);
+    size_t k = 0;
+    for (size_t t = 0; t < p->pt.n; t++) {
+        if (!BIT_TEST(b->types, t))
+            continue;
+        const hoist_pool_type *pt = &p->pt.items[t];
+        for (size_t j = 0; j < pt->n_offerings; j++) {
+            const hoist_offering *off = pt->offerings[j];
+            if (k == want && off->price > all[k - 1].offering->price)
+                break; /* this type's remaining offerings cost more still */
+            if (!reqs_allow(&b->reqs, HOIST_LABEL_ZONE, off->zone) ||
+                !reqs_allow(&b->reqs, HOIST_LABEL_CAPACITY_TYPE,
+                            hoist_capacity_type_name(off->capacity_type)))
+                continue;
+            hoist_plan_offering x = {pt->type, off};
+            if (k == want && compare_plan_offerings(&x, &all[k - 1]) >= 0)
+                continue;
+            size_t at = k < want ? k++ : want - 1;
+            while (at > 0 && compare_plan_offerings(&x, &all[at - 1]) < 0) {
+                all[at] = all[at - 1];
+                at--;
+            }
+            all[at] = x;
+        }
+    }
+    if (k == 0)
+        return hoist_errf(s->err, "internal: claim %s has no offering", b->name);
+    out->chosen = all[0];
+    out->n_offerings = k;
+    out->offerings = all;
+    /* instance type options: distinct types of the launch offerings, in order */
+    out->types = hoist_arena_calloc(&plan->arena, out->n_offerings, sizeof *out->types);
+    if (!out->types)
+        return oom(s);
+    for (size_t i = 0; i < out->n_offerings; i++) {
+        bool dup = false;
+        for (size_t j = 0; j < out->n_types && !dup; j++)
+            dup = out->types[j] == all[i].type;
+        if (!dup)
+            out->types[out->n_types++] = all[i].type;
+    }
+    /* labels: the pool's, plus every requirement narrowed to one value */
+    size_t nl = p->labels.n + b->reqs.n;
+    hoist_kv *kv = hoist_arena_calloc(&plan->arena, nl + 1, sizeof *kv);
+    if (!kv)
+        return oom(s);
+    size_t m = 0;
+    for (size_t i = 0; i < b->reqs.n; i++) {
+        const char *v = reqs_single(&b->reqs, b->reqs.items[i].key);
+        if (v)
+            kv[m++] = (hoist_kv){b->reqs.items[i].key, v};
+    }
+    for (size_t i = 0; i < p->labels.n; i++)
+        kv[m++] = p->labels.items[i];
+    if (hoist_labels_from_pairs(&plan->arena, kv, m, &out->labels) < 0)
+        return oom(s);
+    out->n_pods = b->n_pods;
+    out->pods = hoist_arena_calloc(&plan->arena, b->n_pods + 1, sizeof *out->pods);
+    if (!out->pods)
+        return oom(s);
+    for (size_t i = 0; i < b->n_pods; i++)
+        out->pods[i] = s->pods[b->pods[i]].pod;
+    return 0;
+}
+
+/* The cheapest fractional cover of the new claims' cpu and memory. */
+static double lower_bound(sched *s, const hoist_plan *plan)
+{
+    hoist_milli demand[2] = {0, 0};
+    for (size_t i = 0; i < plan->n_claims; i++) {
+        demand[0] += plan->claims[i].requests.v[HOIST_RES_CPU];
+        demand[1] += plan->claims[i].requests.v[HOIST_RES_MEMORY];
+    }
+    if (demand[0] == 0 && demand[1] == 0)
+        return 0.0;
+    size_t n = 0;
+    for (size_t i = 0; i < s->n_pools; i++)
+        n += s->pools[i].pt.n;
+    hoist_cover_item *items = calloc(n ? n : 1, sizeof *items);
+    if (!items)
+        return NAN;
+    size_t k = 0;
+    for (size_t i = 0; i < s->n_pools; i++)
+        for (size_t t = 0; t < s->pools[i].pt.n; t++) {
+            const hoist_pool_type *pt = &s->pools[i].pt.items[t];
+            items[k].cap[0] = pt->allocatable.v[HOIST_RES_CPU];
+            items[k].cap[1] = pt->allocatable.v[HOIST_RES_MEMORY];
+            items[k].price = pt->offerings[0]->price; /* cheapest available */
+            for (size_t j = 1; j < pt->n_offerings; j++)
+                if (pt->offerings[j]->price < items[k].price)
+                    items[k].price = pt->offerings[j]->price;
+            k++;
+        }
+    double lb = NAN;
+    if (hoist_cover_lower_bound(items, k, demand, 2, &lb, NULL) < 0)
+        lb = NAN;
+    free(items);
+    return lb;
+}
+
+static int build_plan(sched *s, hoist_plan *plan)
+{
+    size_t n_claims = 0, n_existing = 0, n_unsched = 0;
+    for (size_t i = 0; i < s->n_bins; i++) {
+        if (s->bins[i]->n_pods == 0)
+            continue;
+        if (s->bins[i]->node)
+            n_existing++;
+        else
+            n_claims++;
+    }
+    for (size_t i = 0; i < s->n_pods; i++)
+        if (s->pods[i].placed < 0)
+            n_unsched++;
+    plan->claims = hoist_arena_calloc(&plan->arena, n_claims + 1, sizeof *plan->claims);
+    plan->existing = hoist_arena_calloc(&plan->arena, n_existing + 1, sizeof *plan->existing);
+    plan->unschedulable =
+        hoist_arena_calloc(&plan->arena, n_unsched + 1, sizeof *plan->unschedulable);
+    if (!plan->claims || !plan->existing || !plan->unschedulable)
+        return oom(s);
+    for (size_t i = 0; i < s->n_bins; i++) {
+        bin *b = s->bins[i];
+        if (b->n_pods == 0)
+            continue;
+        if (b->node) {
+            hoist_plan_existing *e = &plan->existing[plan->n_existing++];
+            e->node = b->node;
+            e->in_flight = b->in_flight;
+            e->n_pods = b->n_pods;
+            e->pods = hoist_arena_calloc(&plan->arena, b->n_pods, sizeof *e->pods);
+            if (!e->pods)
+                return oom(s);
+            for (size_t j = 0; j < b->n_pods; j++)
+                e->pods[j] = s->pods[b->pods[j]].pod;
+        } else {
+            hoist_plan_claim *c = &plan->claims[plan->n_claims++];
+            if (finish_claim(s, b, plan, c) < 0)
+                return -1;
+            plan->cost_per_hour += c->chosen.offering->price;
+        }
+    }
+    plan->lower_bound_per_hour = lower_bound(s, plan);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The decision                                                            */
+
+static int setup_bins(sched *s)
+{
+    /* Ready nodes first, then in-flight ones; each by name */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < s->o->n_nodes; i++) {
+            const hoist_node *n = s->o->nodes[i];
+            bool ready = n->ready != 0;
+            if ((pass == 0) != ready)
+                continue;
+            bin *b = new_bin(s);
+            if (!b)
+                return oom(s);
+            b->node = n;
+            b->in_flight = !ready;
+            b->name = n->name;
+            b->cap = n->allocatable;
+        }
+    hoist_strmap by_name;
+    hoist_strmap_init(&by_name);
+    for (size_t i = 0; i < s->n_bins; i++)
+        if (hoist_strmap_put(&by_name, s->bins[i]->name, (int64_t)i) < 0) {
+            hoist_strmap_free(&by_name);
+            return oom(s);
+        }
+    int rc = 0;
+    for (size_t i = 0; i < s->o->n_pods && rc == 0; i++) {
+        const hoist_pod *p = s->o->pods[i];
+        int64_t bi;
+        if (!is_running_on_node(p) || !hoist_strmap_get(&by_name, p->node_name, &bi))
+            continue;
+        hoist_resources_add(&s->bins[bi]->used, &p->requests);
+        rc = count_bound(s, p, s->bins[bi]);
+    }
+    hoist_strmap_free(&by_name);
+    return rc;
+}
+
+/* Intern the domain values known up front: zones and capacity types of
+ * every offering, and each topology key's values on existing nodes. */
+static int intern_domains(sched *s)
+{
+    for (size_t i = 0; i < s->n_pools; i++)
+        for (size_t t = 0; t < s->pools[i].pt.n; t++) {
+            const hoist_pool_type *pt = &s->pools[i].pt.items[t];
+            for (size_t j = 0; j < pt->n_offerings; j++) {
+                hoist_topo_value_id(s->zone_key, pt->offerings[j]->zone);
+                hoist_topo_value_id(s->ct_key,
+                                    hoist_capacity_type_name(pt->offerings[j]->capacity_type));
+            }
+        }
+    for (size_t i = 0; i < s->n_pools; i++) {
+        pool *pl = &s->pools[i];
+        pl->zones_by_ct = hoist_arena_calloc(s->a, pl->pt.n + 1, sizeof *pl->zones_by_ct);
+        if (!pl->zones_by_ct)
+            return oom(s);
+        for (size_t t = 0; t < pl->pt.n; t++)
+            for (size_t j = 0; j < pl->pt.items[t].n_offerings; j++) {
+                const hoist_offering *off = pl->pt.items[t].offerings[j];
+                int z = hoist_topo_value_id(s->zone_key, off->zone);
+                if (z >= 0 && off->capacity_type <= HOIST_CAPACITY_RESERVED)
+                    pl->zones_by_ct[t][off->capacity_type] |= (uint64_t)1 << z;
+            }
+    }
+    for (size_t k = 0; k < s->topo.n_keys; k++) {
+        hoist_topo_key *key = s->topo.keys[k];
+        if (key->hostname)
+            continue;
+        for (size_t i = 0; i < s->o->n_nodes; i++) {
+            const char *v = hoist_labels_get(&s->o->nodes[i]->labels, key->key);
+            if (v)
+                hoist_topo_value_id(key, v);
+        }
+        for (size_t i = 0; i < s->n_pools; i++) {
+            const char *v = hoist_labels_get(&s->pools[i].labels, key->key);
+            if (v)
+                hoist_topo_value_id(key, v);
+            if (!is_type_label(key->key))
+                continue;
+            for (size_t t = 0; t < s->pools[i].pt.n; t++) {
+                v = hoist_labels_get(&s->pools[i].pt.items[t].labels, key->key);
+                if (v)
+                    hoist_topo_value_id(key, v);
+            }
+        }
+    }
+    return 0;
+}
+
+int hoist_plan_compute(hoist_objects *o, const hoist_catalog *c, const hoist_plan_options *opts,
+                       hoist_plan *plan, hoist_err *err)
+{
+    memset(plan, 0, sizeof *plan);
+    hoist_arena_init(&plan->arena, 256 * 1024);
+    hoist_arena scratch;
+    hoist_arena_init(&scratch, 1024 * 1024);
+    sched s = {0};
+    s.a = &scratch;
+    s.o = o;
+    s.c = c;
+    s.err = err;
+    s.max_offerings = opts && opts->max_offerings ? opts->max_offerings : HOIST_PLAN_MAX_OFFERINGS;
+    hoist_strmap_init(&s.sigs);
+    hoist_topology_init(&s.topo, &scratch, o);
+    int rc = -1;
+
+    s.zone_key = hoist_topology_key(&s.topo, HOIST_LABEL_ZONE);
+    s.ct_key = hoist_topology_key(&s.topo, HOIST_LABEL_CAPACITY_TYPE);
+    if (!s.zone_key || !s.ct_key) {
+        oom(&s);
+        goto done;
+    }
+    if (setup_pools(&s) < 0)
+        goto done;
+    size_t max_words = 1;
+    for (size_t i = 0; i < s.n_pools; i++)
+        if (s.pools[i].words > max_words)
+            max_words = s.pools[i].words;
+    s.scratch_types = calloc(max_words, sizeof *s.scratch_types);
+    if (!s.scratch_types) {
+        oom(&s);
+        goto done;
+    }
+
+    /* pending pods with their constraints */
+    size_t n = 0;
+    for (size_t i = 0; i < o->n_pods; i++)
+        if (is_pending(o->pods[i]))
+            n++;
+    s.pods = calloc(n ? n : 1, sizeof *s.pods);
+    if (!s.pods) {
+        oom(&s);
+        goto done;
+    }
+    for (size_t i = 0; i < o->n_pods; i++)
+        if (is_pending(o->pods[i]))
+            s.pods[s.n_pods++].pod = o->pods[i];
+    plan->n_pending = s.n_pods;
+    for (size_t i = 0; i < s.n_pods; i++)
+        if (setup_pod(&s, &s.pods[i]) < 0)
+            goto done;
+    /* groups of anti-affinity that running pods hold exist before the index */
+    for (size_t i = 0; i < o->n_pods; i++) {
+        const hoist_pod *p = o->pods[i];
+        if (!is_running_on_node(p))
+            continue;
+        for (size_t t = 0; t < p->pod_anti_affinity.n; t++)
+            if (!hoist_topology_term_group(&s.topo, p, &p->pod_anti_affinity.items[t], true, err))
+                goto done;
+    }
+    if (hoist_topology_index(&s.topo) < 0) {
+        oom(&s);
+        goto done;
+    }
+    for (size_t i = 0; i < s.n_pods; i++) {
+        s.pods[i].n_matches = hoist_topology_matching(&s.topo, s.pods[i].pod, &s.pods[i].matches);
+        if (s.pods[i].n_matches < 0) {
+            oom(&s);
+            goto done;
+        }
+    }
+    if (intern_domains(&s) < 0 || setup_bins(&s) < 0 || dedupe_requirements(&s) < 0)
+        goto done;
+
+    qsort(s.pods, s.n_pods, sizeof *s.pods, compare_pods);
+    size_t n_unsched = 0;
+    for (size_t i = 0; i < s.n_pods; i++) {
+        spod *sp = &s.pods[i];
+        if (sp->invalid) {
+            n_unsched++;
+            continue;
+        }
+        int failed = 0;
+        bool placed = false;
+        for (int level = 0; level <= sp->n_prefs && !placed && !failed; level++)
+            placed = try_place(&s, (int32_t)i, level, &failed);
+        if (failed)
+            goto done;
+        if (!placed) {
+            n_unsched++;
+            sp->invalid = explain(&s, sp);
+            if (!sp->invalid) {
+                oom(&s);
+                goto done;
+            }
+        }
+    }
+    if (build_plan(&s, plan) < 0)
+        goto done;
+    for (size_t i = 0; i < s.n_pods; i++) {
+        spod *sp = &s.pods[i];
+        if (sp->placed >= 0)
+            continue;
+        hoist_plan_unschedulable *u = &plan->unschedulable[plan->n_unschedulable++];
+        u->pod = sp->pod;
+        u->name = hoist_arena_strdup(&plan->arena, sp->name);
+        u->reason = hoist_arena_strdup(&plan->arena, sp->invalid);
+        if (!u->name || !u->reason) {
+            oom(&s);
+            goto done;
+        }
+    }
+    (void)n_unsched;
+    rc = 0;
+done:
+    for (size_t i = 0; i < s.n_bins; i++)
+        free(s.bins[i]->pods);
+    free(s.bins);
+    for (size_t i = 0; i < s.n_pods; i++)
+        free(s.pods[i].matches);
+    free(s.pods);
+    free(s.cursors);
+    free(s.scratch_types);
+    hoist_strmap_free(&s.sigs);
+    hoist_topology_free(&s.topo);
+    hoist_arena_free(&scratch);
+    if (rc < 0)
+        hoist_plan_free(plan);
+    return rc;
+}
+
+void hoist_plan_free(hoist_plan *plan)
+{
+    hoist_arena_free(&plan->arena);
+    memset(plan, 0, sizeof *plan);
+}
+
+/* ---------------------------------------------------------------------- */
+/* JSON                                                                    */
+
+static json_t *pod_names(const hoist_pod *const *pods, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++) {
+        char buf[512];
+        snprintf(buf, sizeof buf, "%s/%s", pods[i]->ns, pods[i]->name);
+        if (json_array_append_new(a, json_string(buf)) < 0) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+json_t *hoist_plan_to_json(const hoist_plan *plan, const hoist_resource_names *names)
+{
+    json_t *claims = json_array(), *existing = json_array(), *unsched = json_array();
+    for (size_t i = 0; claims && i < plan->n_claims; i++) {
+        const hoist_plan_claim *c = &plan->claims[i];
+        json_t *types = json_array(), *offs = json_array();
+        for (size_t t = 0; types && t < c->n_types; t++)
+            json_array_append_new(types, json_string(c->types[t]->name));
+        for (size_t k = 0; offs && k < c->n_offerings; k++)
+            json_array_append_new(
+                offs, json_pack("{s:s, s:s, s:s, s:f}", "instanceType", c->offerings[k].type->name,
+                                "zone", c->offerings[k].offering->zone, "capacityType",
+                                hoist_capacity_type_name(c->offerings[k].offering->capacity_type),
+                                "price", c->offerings[k].offering->price));
+        json_t *e = json_pack(
+            "{s:s, s:s, s:s, s:s, s:f, s:o, s:o, s:o, s:o, s:o, s:o}", "nodePool",
+            c->nodepool->name, "instanceType", c->chosen.type->name, "zone",
+            c->chosen.offering->zone, "capacityType",
+            hoist_capacity_type_name(c->chosen.offering->capacity_type), "price",
+            c->chosen.offering->price, "instanceTypeOptions", types, "offerings", offs, "labels",
+            hoist_labels_to_json(&c->labels), "taints", hoist_taints_to_json(&c->taints),
+            "requests", hoist_resources_to_json(names, &c->requests, false), "pods",
+            pod_names(c->pods, c->n_pods));
+        if (!e || json_array_append_new(claims, e) < 0)
+            goto fail;
+    }
+    for (size_t i = 0; existing && i < plan->n_existing; i++) {
+        const hoist_plan_existing *x = &plan->existing[i];
+        json_t *e = json_pack("{s:s, s:b, s:o}", "node", x->node->name, "inFlight", x->in_flight,
+                              "pods", pod_names(x->pods, x->n_pods));
+        if (!e || json_array_append_new(existing, e) < 0)
+            goto fail;
+    }
+    for (size_t i = 0; unsched && i < plan->n_unschedulable; i++) {
+        const hoist_plan_unschedulable *u = &plan->unschedulable[i];
+        json_t *e = json_pack("{s:s, s:s}", "pod", u->name, "reason", u->reason);
+        if (!e || json_array_append_new(unsched, e) < 0)
+            goto fail;
+    }
+    if (!claims || !existing || !unsched)
+        goto fail;
+    return json_pack("{s:o, s:o, s:o, s:f, s:f, s:I}", "nodeClaims", claims, "existingNodes",
+                     existing, "unschedulable", unsched, "costPerHour", plan->cost_per_hour,
+                     "lowerBoundPerHour",
+                     isfinite(plan->lower_bound_per_hour) ? plan->lower_bound_per_hour : -1.0,
+                     "pendingPods", (json_int_t)plan->n_pending);
+fail:
+    json_decref(claims);
+    json_decref(existing);
+    json_decref(unsched);
+    return NULL;
+}

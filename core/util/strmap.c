@@ -1,0 +1,85 @@
+/* util/strmap.c - string -> integer hash map; see strmap.h. */
+#include "util/strmap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+uint64_t hoist_hash_bytes(const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+void hoist_strmap_init(hoist_strmap *m)
+{
+    m->n = 0;
+    m->cap = 0;
+    m->slots = NULL;
+}
+
+void hoist_strmap_free(hoist_strmap *m)
+{
+    free(m->slots);
+    hoist_strmap_init(m);
+}
+
+/* Slot holding key, or the empty slot where it would go. */
+static hoist_strmap_slot *find_slot(const hoist_strmap *m, const char *key, uint64_t h)
+{
+    size_t mask = m->cap - 1;
+    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+        hoist_strmap_slot *s = &m->slots[i];
+        if (!s->key || (s->hash == h && strcmp(s->key, key) == 0))
+            return s;
+    }
+}
+
+bool hoist_strmap_get(const hoist_strmap *m, const char *key, int64_t *value)
+{
+    if (m->cap == 0)
+        return false;
+    const hoist_strmap_slot *s = find_slot(m, key, hoist_hash_bytes(key, strlen(key)));
+    if (!s->key)
+        return false;
+    if (value)
+        *value = s->value;
+    return true;
+}
+
+static int grow(hoist_strmap *m)
+{
+    size_t cap = m->cap ? m->cap * 2 : 16;
+    hoist_strmap_slot *old = m->slots;
+    size_t old_cap = m->cap;
+    m->slots = calloc(cap, sizeof *m->slots);
+    if (!m->slots) {
+        m->slots = old;
+        return -1;
+    }
+    m->cap = cap;
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i].key)
+            *find_slot(m, old[i].key, old[i].hash) = old[i];
+    free(old);
+    return 0;
+}
+
+int hoist_strmap_put(hoist_strmap *m, const char *key, int64_t value)
+{
+    if ((m->n + 1) * 4 > m->cap * 3 && grow(m) < 0)
+        return -1;
+    uint64_t h = hoist_hash_bytes(key, strlen(key));
+    hoist_strmap_slot *s = find_slot(m, key, h);
+    if (!s->key) {
+        s->key = key;
+        s->hash = h;
+        m->n++;
+    }
+    s->value = value;
+    return 0;
+}
