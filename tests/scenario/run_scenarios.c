@@ -402,10 +402,11 @@ static const char *check_line(const line_toks *l)
     }
     if (strcmp(verb, "pod") == 0) {
         if (l->n < 3 || !valid_pod_ref(l->tok[1]))
-            return "usage: pod NAMESPACE/NAME new|existing|placed|absent|node NODE|"
-                   "unschedulable [~TEXT]";
+            return "usage: pod NAMESPACE/NAME new|existing|in-flight|!in-flight|placed|absent|"
+                   "node NODE|unschedulable [~TEXT]";
         const char *st = l->tok[2];
         if ((strcmp(st, "new") == 0 || strcmp(st, "existing") == 0 ||
+             strcmp(st, "in-flight") == 0 || strcmp(st, "!in-flight") == 0 ||
              strcmp(st, "placed") == 0 || strcmp(st, "absent") == 0) && l->n == 3)
             return NULL;
         if (strcmp(st, "node") == 0 && l->n == 4)
@@ -417,8 +418,8 @@ static const char *check_line(const line_toks *l)
             if (parse_match(l, &i, &neg, &text) && i == l->n)
                 return NULL;
         }
-        return "usage: pod NAMESPACE/NAME new|existing|placed|absent|node NODE|"
-               "unschedulable [~TEXT]";
+        return "usage: pod NAMESPACE/NAME new|existing|in-flight|!in-flight|placed|absent|"
+               "node NODE|unschedulable [~TEXT]";
     }
     if (strcmp(verb, "same-claim") == 0 || strcmp(verb, "different-claim") == 0 ||
         strcmp(verb, "same-node") == 0 || strcmp(verb, "different-node") == 0) {
@@ -472,7 +473,7 @@ static const char *check_line(const line_toks *l)
                "families, offerings, pods, price)";
     }
     if (strcmp(verb, "skew") == 0 || strcmp(verb, "domains") == 0) {
-        if (l->n < 5)
+        if (l->n < 4)
             return "usage: skew|domains KEY SELECTOR [OP] N [over D1,D2,...]";
         i = 3;
         if (!parse_cond(l, &i, &op, &v))
@@ -1271,6 +1272,10 @@ static void eval_pod(eval_ctx *c, const line_toks *l)
         ok = w.kind == W_CLAIM;
     else if (strcmp(st, "existing") == 0)
         ok = w.kind == W_EXISTING;
+    else if (strcmp(st, "in-flight") == 0 || strcmp(st, "!in-flight") == 0)
+        ok = w.kind == W_EXISTING &&
+             json_is_true(json_object_get(json_array_get(c->existing, w.index), "inFlight")) ==
+                 (st[0] != '!');
     else if (strcmp(st, "placed") == 0)
         ok = w.kind == W_CLAIM || w.kind == W_EXISTING;
     else if (strcmp(st, "absent") == 0)
@@ -1760,14 +1765,25 @@ int main(int argc, char **argv)
         } else
             strlist_push(&paths, xstrdup(argv[i]));
     }
+    char *real_src = realpath(srcdir, NULL);
+    if (real_src)
+        srcdir = real_src;
     char *root = xasprintf("%s/tests/scenario", srcdir);
     if (paths.n == 0)
         strlist_push(&paths, xstrdup(root));
-    for (size_t i = 0; i < paths.n; i++)
-        collect(paths.items[i], &expects, &bads);
+    for (size_t i = 0; i < paths.n; i++) {
+        /* absolute paths, so names and messages read the same however given */
+        char *abs = realpath(paths.items[i], NULL);
+        collect(abs ? abs : paths.items[i], &expects, &bads);
+        free(abs);
+    }
     qsort(expects.items, expects.n, sizeof *expects.items, cmp_str);
     qsort(bads.items, bads.n, sizeof *bads.items, cmp_str);
 
+    if (expects.n == 0) {
+        printf("# no scenarios found under %s (set HOIST_SRCDIR)\n", root);
+        return 99;
+    }
     char *hoist = xasprintf("%s/hoist", builddir);
     if (access(hoist, X_OK) != 0) {
         printf("# hoist binary not found at %s (set HOIST_BUILDDIR)\n", hoist);
@@ -1812,5 +1828,6 @@ int main(int argc, char **argv)
     strlist_free(&expects);
     strlist_free(&bads);
     free(root);
+    free(real_src);
     return t.fail || t.xpass ? 1 : 0;
 }
