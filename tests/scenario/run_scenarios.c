@@ -234,19 +234,32 @@ static void scenario_free(scenario *s)
     memset(s, 0, sizeof *s);
 }
 
+static int tokenize_into(const char *text, char **tok, int *n_out, const char **why);
+
 /* Split one line into tokens: whitespace separates, double quotes group
  * (the quotes are dropped, so ~"a b" is the token ~a b), '#' at the start
- * of a token begins a comment. Returns the count, or -1 with *why set. */
+ * of a token begins a comment. Returns the count, or -1 with *why set (and
+ * nothing left allocated). */
 static int tokenize(const char *text, char **tok, const char **why)
 {
     int n = 0;
+    if (tokenize_into(text, tok, &n, why) < 0) {
+        for (int i = 0; i < n; i++)
+            free(tok[i]);
+        return -1;
+    }
+    return n;
+}
+
+static int tokenize_into(const char *text, char **tok, int *n_out, const char **why)
+{
     const char *p = text;
     for (;;) {
         while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
             p++;
         if (!*p || *p == '#')
-            return n;
-        if (n == MAX_TOKENS) {
+            return 0;
+        if (*n_out == MAX_TOKENS) {
             *why = "too many tokens";
             return -1;
         }
@@ -270,7 +283,7 @@ static int tokenize(const char *text, char **tok, const char **why)
             return -1;
         }
         buf[len] = '\0';
-        tok[n++] = xstrdup(buf);
+        tok[(*n_out)++] = xstrdup(buf);
     }
 }
 
@@ -1777,8 +1790,10 @@ int main(int argc, char **argv)
         collect(abs ? abs : paths.items[i], &expects, &bads);
         free(abs);
     }
-    qsort(expects.items, expects.n, sizeof *expects.items, cmp_str);
-    qsort(bads.items, bads.n, sizeof *bads.items, cmp_str);
+    if (expects.n)
+        qsort(expects.items, expects.n, sizeof *expects.items, cmp_str);
+    if (bads.n)
+        qsort(bads.items, bads.n, sizeof *bads.items, cmp_str);
 
     if (expects.n == 0) {
         printf("# no scenarios found under %s (set HOIST_SRCDIR)\n", root);
