@@ -34,6 +34,13 @@ typedef struct pool {
     int n_claims;
     uint64_t (*zones_by_ct)[3];   /* per type: zone ids offered, per capacity type */
     bin *full;                    /* a claim template holding every type (its bounds) */
+    uint64_t *efficient;          /* types priced within HOIST_PLAN_EFFICIENCY of the cheapest
+                                     fractional cover of their own capacity */
+    double *price;                /* per type: cheapest available offering */
+    int dims;                     /* resources the efficiency rules look at ... */
+    int slots[HOIST_COVER_MAX_DIMS]; /* ... and their slots */
+    size_t n_eff;                 /* the efficient types as cover items */
+    hoist_cover_item *eff;
 } pool;
 
 /* A place pods can go: an existing node or a new claim. */
@@ -48,6 +55,8 @@ struct bin {
     hoist_resources maxcap;       /* claims: max capacity over types (limits) */
     uint64_t *types;              /* claims: remaining types */
     size_t n_types;               /* claims: how many */
+    bool efficient;               /* claims: some remaining type is efficient */
+    double price;                 /* claims: cheapest price among remaining types */
     hoist_reqs reqs;              /* claims: narrowed requirements */
     size_t n_pods, cap_pods;
     int32_t *pods;                /* pending pods placed here */
@@ -107,6 +116,7 @@ typedef struct sched {
     const char *why;              /* last rejection reason (points into why_buf or the arena) */
     char why_buf[512];
     uint64_t *scratch_types;      /* candidate type set of the check in progress */
+    uint32_t cap_vcpus;           /* new claims start from types this small (0: any) */
     bool why_permanent;           /* the last rejection cannot change later */
 } sched;
 
@@ -271,6 +281,68 @@ static const char *node_pool_name(const hoist_node *n)
 
 static void claim_bounds(bin *b);
 
+/* How much dearer than the cheapest mix of types holding the same capacity a
+ * type may be and still count as efficient. A claim that holds an efficient
+ * type does not grow past the efficient types: it stops where buying more
+ * capacity in one machine costs more per unit than buying it in two. */
+#define HOIST_PLAN_EFFICIENCY 0.10
+
+
+/* Cheapest available offering of a pool type. */
+static double cheapest_price(const hoist_pool_type *pt)
+{
+    double best = pt->offerings[0]->price;
+    for (size_t j = 1; j < pt->n_offerings; j++)
+        if (pt->offerings[j]->price < best)
+            best = pt->offerings[j]->price;
+    return best;
+}
+
+/* Mark pool pl's efficient types: judged on cpu, memory and the first two
+ * extended resources any type has (GPUs), with the DaemonSets deducted. */
+static int mark_efficient(sched *s, pool *pl)
+{
+    size_t n = pl->pt.n;
+    if (n == 0)
+        return 0;
+    int slots[HOIST_COVER_MAX_DIMS] = {HOIST_RES_CPU, HOIST_RES_MEMORY, -1, -1};
+    int dims = 2;
+    for (int r = HOIST_RES_N_STANDARD; r < HOIST_RES_MAX && dims < HOIST_COVER_MAX_DIMS; r++)
+        for (size_t t = 0; t < n; t++)
+            if (pl->avail[t].v[r] > 0) {
+                slots[dims++] = r;
+                break;
+            }
+    hoist_cover_item *items = calloc(n, sizeof *items);
+    pl->efficient = hoist_arena_calloc(s->a, pl->words, sizeof *pl->efficient);
+    pl->price = hoist_arena_calloc(s->a, n, sizeof *pl->price);
+    pl->eff = hoist_arena_calloc(s->a, n, sizeof *pl->eff);
+    if (!items || !pl->efficient || !pl->price || !pl->eff) {
+        free(items);
+        return oom(s);
+    }
+    pl->dims = dims;
+    memcpy(pl->slots, slots, sizeof slots);
+    for (size_t t = 0; t < n; t++) {
+        for (int d = 0; d < dims; d++)
+            items[t].cap[d] = pl->avail[t].v[slots[d]] > 0 ? pl->avail[t].v[slots[d]] : 0;
+        items[t].price = pl->price[t] = cheapest_price(&pl->pt.items[t]);
+    }
+    for (size_t t = 0; t < n; t++) {
+        double bound;
+        if (hoist_cover_lower_bound(items, n, items[t].cap, dims, &bound, NULL) < 0) {
+            free(items);
+            return oom(s);
+        }
+        if (items[t].price <= bound * (1.0 + HOIST_PLAN_EFFICIENCY) + 1e-12) {
+            BIT_SET(pl->efficient, t);
+            pl->eff[pl->n_eff++] = items[t];
+        }
+    }
+    free(items);
+    return 0;
+}
+
 static int setup_pools(sched *s)
 {
     s->n_pools = s->o->n_nodepools;
@@ -316,6 +388,8 @@ static int setup_pools(sched *s)
         pl->full = hoist_arena_calloc(s->a, 1, sizeof *pl->full);
         if (!pl->full)
             return oom(s);
+        if (mark_efficient(s, pl) < 0)
+            return -1;
         pl->full->pool = pl;
         pl->full->types = pl->all_types;
         claim_bounds(pl->full);
@@ -382,14 +456,21 @@ static void claim_bounds(bin *b)
     memset(&b->cap, 0, sizeof b->cap);
     memset(&b->maxcap, 0, sizeof b->maxcap);
     size_t n = 0;
+    b->price = INFINITY;
     for (size_t w = 0; w < pl->words; w++)
         for (uint64_t bits = b->types[w]; bits; bits &= bits - 1) {
             size_t t = w * WORD_BITS + (size_t)__builtin_ctzll(bits);
             hoist_resources_max(&b->cap, &pl->avail[t]);
             hoist_resources_max(&b->maxcap, &pl->pt.items[t].capacity);
+            if (pl->price && pl->price[t] < b->price)
+                b->price = pl->price[t];
             n++;
         }
     b->n_types = n;
+    b->efficient = false;
+    if (pl->efficient)
+        for (size_t w = 0; w < pl->words && !b->efficient; w++)
+            b->efficient = (b->types[w] & pl->efficient[w]) != 0;
 }
 
 /* Count the distinct values of `key` among a claim's types. */
@@ -739,6 +820,7 @@ static bool taints_ok(sched *s, spod *sp, int level, const hoist_taints *taints,
 /* What a successful check decided, to apply on placement. */
 typedef struct placement {
     bin *b;
+    double price;                 /* claims: cheapest price of the remaining types */
     hoist_reqs reqs;              /* claims: the narrowed requirements */
     uint64_t *types;              /* claims: the remaining types (arena) */
     key_choice keys[MAX_KEYS];
@@ -804,6 +886,19 @@ static bool touches_types(const hoist_reqs *rs)
     return false;
 }
 
+/* Cheapest price among the types in `types`. */
+static double types_price(const pool *p, const uint64_t *types)
+{
+    double price = INFINITY;
+    for (size_t w = 0; w < p->words; w++)
+        for (uint64_t bits = types[w]; bits; bits &= bits - 1) {
+            size_t t = w * WORD_BITS + (size_t)__builtin_ctzll(bits);
+            if (p->price[t] < price)
+                price = p->price[t];
+        }
+    return price;
+}
+
 /* Can pod sp go on claim b? On success fills pl with the narrowed state. */
 static bool claim_ok(sched *s, spod *sp, int level, bin *b, placement *pl)
 {
@@ -837,6 +932,16 @@ static bool claim_ok(sched *s, spod *sp, int level, bin *b, placement *pl)
             reject(s, true, "claim %s: no remaining instance type fits", b->name);
             continue;
         }
+        if (b->efficient && b->n_pods > 0) {
+            bool any = false;
+            for (size_t w = 0; w < p->words && !any; w++)
+                any = (types[w] & p->efficient[w]) != 0;
+            if (!any) {
+                reject(s, true, "claim %s: would outgrow the efficient instance types", b->name);
+                continue;
+            }
+        }
+
         hoist_reqs save = b->reqs;
         b->reqs = merged;
         bool ok = topology_ok(s, sp, level, b, types, &alts[a], pl->keys, &pl->n_keys);
@@ -848,6 +953,7 @@ static bool claim_ok(sched *s, spod *sp, int level, bin *b, placement *pl)
         pl->b = b;
         pl->reqs = merged;
         pl->types = types;
+        pl->price = types_price(p, types);
         return true;
     }
     if (n_alts == 0 || !s->why)
@@ -986,6 +1092,8 @@ static bool fresh_claim_ok(sched *s, spod *sp, int level, pool *p, bin *tmp, pla
         tmp->cap = p->full->cap;
         tmp->maxcap = p->full->maxcap;
         tmp->n_types = p->full->n_types;
+        tmp->efficient = p->full->efficient;
+        tmp->price = p->full->price;
     } else {
         for (size_t t = 0; t < p->pt.n; t++) {
             if (within_limits(p, &p->pt.items[t].capacity))
@@ -998,6 +1106,23 @@ static bool fresh_claim_ok(sched *s, spod *sp, int level, pool *p, bin *tmp, pla
     tmp->name = p->np->name;
     if (limited && hoist_resources_is_zero(&tmp->maxcap))
         return reject(s, true, "NodePool %s: limits reached", p->np->name);
+    if (s->cap_vcpus) {
+        /* this pass starts claims small; a pod that needs more gets every type */
+        uint64_t *full = tmp->types;
+        tmp->types = hoist_arena_calloc(s->a, p->words ? p->words : 1, sizeof *tmp->types);
+        if (!tmp->types)
+            return oom(s), false;
+        for (size_t t = 0; t < p->pt.n; t++)
+            if (BIT_TEST(full, t) && p->pt.items[t].type->vcpus <= s->cap_vcpus)
+                BIT_SET(tmp->types, t);
+        bin saved = *tmp;
+        claim_bounds(tmp);
+        if (tmp->n_types && claim_ok(s, sp, level, tmp, pl))
+            return true;
+        *tmp = saved;
+        tmp->types = full;
+        claim_bounds(tmp);
+    }
     if (claim_ok(s, sp, level, tmp, pl))
         return true;
     char why[sizeof s->why_buf];
@@ -1677,8 +1802,11 @@ static int intern_domains(sched *s)
     return 0;
 }
 
-int hoist_plan_compute(hoist_objects *o, const hoist_catalog *c, const hoist_plan_options *opts,
-                       hoist_plan *plan, hoist_err *err)
+/* One packing pass: new claims start from the types with at most cap_vcpus
+ * vCPUs (0: no cap) unless the pod needs a bigger one. *max_vcpus gets the
+ * most vCPUs of any efficient type, to pick the next caps from. */
+static int plan_pass(hoist_objects *o, const hoist_catalog *c, const hoist_plan_options *opts,
+                     uint32_t cap_vcpus, uint32_t *max_vcpus, hoist_plan *plan, hoist_err *err)
 {
     memset(plan, 0, sizeof *plan);
     hoist_arena_init(&plan->arena, 256 * 1024);
@@ -1690,6 +1818,7 @@ int hoist_plan_compute(hoist_objects *o, const hoist_catalog *c, const hoist_pla
     s.c = c;
     s.err = err;
     s.max_offerings = opts && opts->max_offerings ? opts->max_offerings : HOIST_PLAN_MAX_OFFERINGS;
+    s.cap_vcpus = cap_vcpus;
     hoist_strmap_init(&s.sigs);
     hoist_topology_init(&s.topo, &scratch, o);
     int rc = -1;
@@ -1702,6 +1831,12 @@ int hoist_plan_compute(hoist_objects *o, const hoist_catalog *c, const hoist_pla
     }
     if (setup_pools(&s) < 0)
         goto done;
+    *max_vcpus = 0;
+    for (size_t i = 0; i < s.n_pools; i++)
+        for (size_t t = 0; t < s.pools[i].pt.n; t++)
+            if (BIT_TEST(s.pools[i].efficient, t) &&
+                s.pools[i].pt.items[t].type->vcpus > *max_vcpus)
+                *max_vcpus = s.pools[i].pt.items[t].type->vcpus;
     size_t max_words = 1;
     for (size_t i = 0; i < s.n_pools; i++)
         if (s.pools[i].words > max_words)
@@ -1807,6 +1942,50 @@ done:
     if (rc < 0)
         hoist_plan_free(plan);
     return rc;
+}
+
+/* Plans with at most this many pending pods get extra packing passes. */
+#define HOIST_PLAN_MULTIPASS_PODS 4000
+
+/* True when plan a is better than plan b: fewer pods left out, then cheaper
+ * (by more than rounding), then fewer machines. */
+static bool better_plan(const hoist_plan *a, const hoist_plan *b)
+{
+    if (a->n_unschedulable != b->n_unschedulable)
+        return a->n_unschedulable < b->n_unschedulable;
+    if (a->cost_per_hour < b->cost_per_hour - 1e-9)
+        return true;
+    if (a->cost_per_hour > b->cost_per_hour + 1e-9)
+        return false;
+    return a->n_claims < b->n_claims;
+}
+
+int hoist_plan_compute(hoist_objects *o, const hoist_catalog *c, const hoist_plan_options *opts,
+                       hoist_plan *plan, hoist_err *err)
+{
+    uint32_t max_vcpus = 0, ignored;
+    if (plan_pass(o, c, opts, 0, &max_vcpus, plan, err) < 0)
+        return -1;
+    if (plan->n_pending > HOIST_PLAN_MULTIPASS_PODS || plan->n_claims == 0)
+        return 0;
+    /* First-fit lets claims grow to the largest machines, which can leave a
+     * big machine half used or of the wrong shape. Packing again with new
+     * claims capped at half, a quarter, ... of the largest efficient size
+     * gives the cost a chance to come down; the best plan wins. */
+    for (uint32_t cap = max_vcpus / 2; cap >= 4; cap /= 2) {
+        hoist_plan alt;
+        if (plan_pass(o, c, opts, cap, &ignored, &alt, err) < 0) {
+            hoist_plan_free(plan);
+            return -1;
+        }
+        if (better_plan(&alt, plan)) {
+            hoist_plan_free(plan);
+            *plan = alt;
+        } else {
+            hoist_plan_free(&alt);
+        }
+    }
+    return 0;
 }
 
 void hoist_plan_free(hoist_plan *plan)
