@@ -114,8 +114,10 @@ typedef struct sched {
     size_t n_cursors, cap_cursors;
     cursor *cursors;
     const char *why;              /* last rejection reason (points into why_buf or the arena) */
+    int why_code;                 /* its kind: WHY_* */
     char why_buf[512];
     uint64_t *scratch_types;      /* candidate type set of the check in progress */
+    uint64_t *scratch_explain;    /* type set used while explaining a rejection */
     uint32_t cap_vcpus;           /* new claims start from types this small (0: any) */
     bool why_permanent;           /* the last rejection cannot change later */
 } sched;
@@ -130,6 +132,9 @@ static int oom(sched *s)
     return hoist_errf(s->err, "out of memory");
 }
 
+/* Kinds of rejection, so a NodePool-level reason can say the right thing. */
+enum { WHY_OTHER = 0, WHY_RESOURCES, WHY_REQUIREMENTS, WHY_MIN_VALUES, WHY_TOPOLOGY, WHY_TAINT };
+
 /* Record why the last check failed; permanent when it can never pass later. */
 static bool reject(sched *s, bool permanent, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -141,6 +146,7 @@ static bool reject(sched *s, bool permanent, const char *fmt, ...)
     va_end(ap);
     s->why = s->why_buf;
     s->why_permanent = permanent;
+    s->why_code = WHY_OTHER;
     return false;
 }
 
@@ -351,7 +357,8 @@ static int setup_pools(sched *s)
         return oom(s);
     for (size_t i = 0; i < s->n_pools; i++)
         s->pools[i].np = s->o->nodepools[i];
-    qsort(s->pools, s->n_pools, sizeof *s->pools, compare_pools);
+    if (s->n_pools > 1)
+        qsort(s->pools, s->n_pools, sizeof *s->pools, compare_pools);
     for (size_t i = 0; i < s->n_pools; i++) {
         pool *pl = &s->pools[i];
         if (hoist_nodepool_requirements(s->a, pl->np, &pl->reqs, s->err) < 0 ||
@@ -798,9 +805,12 @@ static bool taints_ok(sched *s, spod *sp, int level, const hoist_taints *taints,
                       bool permanent_reason)
 {
     const hoist_taint *t = hoist_tolerations_first_untolerated(&sp->pod->tolerations, taints);
-    if (t)
-        return reject(s, permanent_reason, "taint %s=%s:%s not tolerated", t->key, t->value,
-                      hoist_taint_effect_name(t->effect));
+    if (t) {
+        reject(s, permanent_reason, "taint %s=%s:%s not tolerated", t->key, t->value,
+               hoist_taint_effect_name(t->effect));
+        s->why_code = WHY_TAINT;
+        return false;
+    }
     if (level <= sp->pref_taints) {
         for (size_t i = 0; i < taints->n; i++) {
             const hoist_taint *x = &taints->items[i];
@@ -900,12 +910,73 @@ static double types_price(const pool *p, const uint64_t *types)
 }
 
 /* Can pod sp go on claim b? On success fills pl with the narrowed state. */
+/* True when a claim of pool p can carry label `key` with a value the
+ * requirement r accepts: the key is an instance, offering or NodePool label,
+ * or the NodePool defines it. As in Karpenter, a pod cannot ask for a label
+ * no NodePool defines (NotIn and DoesNotExist ask for nothing). */
+static bool key_defined(const pool *p, const hoist_req *r)
+{
+    if (r->op == HOIST_OP_NOT_IN || r->op == HOIST_OP_DOES_NOT_EXIST)
+        return true;
+    if (strcmp(r->key, HOIST_LABEL_HOSTNAME) == 0)
+        return r->op == HOIST_OP_EXISTS; /* a new machine's name is not known yet */
+    if (is_type_label(r->key) || is_offering_label(r->key) ||
+        strcmp(r->key, HOIST_LABEL_NODEPOOL) == 0 || strcmp(r->key, HOIST_LABEL_REGION) == 0)
+        return true;
+    if (hoist_labels_get(&p->labels, r->key))
+        return true;
+    for (size_t i = 0; i < p->reqs.n; i++)
+        if (strcmp(p->reqs.items[i].key, r->key) == 0)
+            return true;
+    return false;
+}
+
+/* Record why no type of claim b is left for a pod asking `req` under
+ * requirements `alt` (merged into b's as `merged`): the requirement that
+ * matches no instance type offering, minValues, or the resource short. */
+static bool explain_no_type(sched *s, const bin *b, const hoist_reqs *alt,
+                            const hoist_reqs *merged, const hoist_resources *req, size_t n_fit)
+{
+    const pool *p = b->pool;
+    static const hoist_resources zero;
+    if (n_fit > 0) {
+        reject(s, true, "minValues of the NodePool's requirements cannot be met with the "
+               "instance types left for the pod");
+        s->why_code = WHY_MIN_VALUES;
+        return false;
+    }
+    if (filter_types(p, b->types, merged, true, &zero, &zero, s->scratch_explain) == 0) {
+        for (size_t i = 0; i < alt->n; i++) {
+            hoist_reqs one = {1, (hoist_req *)&alt->items[i]}, m1;
+            if (hoist_reqs_intersect(s->a, &b->reqs, &one, &m1, NULL) < 0 ||
+                filter_types(p, b->types, &m1, true, &zero, &zero, s->scratch_explain) == 0) {
+                const hoist_req *r = &alt->items[i];
+                reject(s, true, "node selector, affinity or volume requirement %s %s%s%s "
+                       "matches no instance type it offers",
+                       r->key, hoist_req_op_name(r->op), r->n_values ? " " : "",
+                       r->n_values ? r->values[0] : "");
+                s->why_code = WHY_REQUIREMENTS;
+                return false;
+            }
+        }
+        reject(s, true, "the pod's node requirements together match no instance type it offers");
+        s->why_code = WHY_REQUIREMENTS;
+        return false;
+    }
+    reject(s, true, "not enough %s", misfit(s->o, req, &b->used, &b->cap));
+    s->why_code = WHY_RESOURCES;
+    return false;
+}
+
+/* Can pod sp go on claim b? On success fills pl with the narrowed state. */
 static bool claim_ok(sched *s, spod *sp, int level, bin *b, placement *pl)
 {
     pool *p = b->pool;
-    if (!fits(&sp->pod->requests, &b->used, &b->cap))
-        return reject(s, true, "claim %s: not enough %s", b->name,
-                      misfit(s->o, &sp->pod->requests, &b->used, &b->cap));
+    if (!fits(&sp->pod->requests, &b->used, &b->cap)) {
+        reject(s, true, "not enough %s", misfit(s->o, &sp->pod->requests, &b->used, &b->cap));
+        s->why_code = WHY_RESOURCES;
+        return false;
+    }
     hoist_taints taints = p->np->taints;
     if (!taints_ok(s, sp, level, &taints, true))
         return false;
@@ -917,19 +988,36 @@ static bool claim_ok(sched *s, spod *sp, int level, bin *b, placement *pl)
      * decide most rejections without touching the type set */
     key_choice pre[MAX_KEYS];
     int n_pre;
-    if (!topology_ok(s, sp, level, b, b->types, n_alts ? &alts[0] : &b->reqs, pre, &n_pre))
+    if (!topology_ok(s, sp, level, b, b->types, n_alts ? &alts[0] : &b->reqs, pre, &n_pre)) {
+        s->why_code = WHY_TOPOLOGY;
         return false;
+    }
     uint64_t *types = s->scratch_types;
     bool permanent = true;
+    s->why = NULL;
     for (size_t a = 0; a < n_alts; a++) {
         hoist_reqs merged = b->reqs;
-        if (alts[a].n > 0 && (!hoist_reqs_compatible(&alts[a], &b->reqs) ||
-                              hoist_reqs_intersect(s->a, &b->reqs, &alts[a], &merged, NULL) < 0))
+        const hoist_req *undefined = NULL;
+        for (size_t i = 0; i < alts[a].n && !undefined; i++)
+            if (!key_defined(p, &alts[a].items[i]))
+                undefined = &alts[a].items[i];
+        if (undefined) {
+            reject(s, true, "label %s is not defined by the NodePool, so no new node would "
+                   "carry it", undefined->key);
+            s->why_code = WHY_REQUIREMENTS;
             continue;
+        }
+        if (alts[a].n > 0 && (!hoist_reqs_compatible(&alts[a], &b->reqs) ||
+                              hoist_reqs_intersect(s->a, &b->reqs, &alts[a], &merged, NULL) < 0)) {
+            reject(s, true, "the pod's node requirements conflict with the NodePool's "
+                   "requirements");
+            s->why_code = WHY_REQUIREMENTS;
+            continue;
+        }
         size_t n = filter_types(p, b->types, &merged, touches_types(&alts[a]), &b->used,
                                 &sp->pod->requests, types);
         if (n == 0 || !min_values_ok(p, types)) {
-            reject(s, true, "claim %s: no remaining instance type fits", b->name);
+            explain_no_type(s, b, &alts[a], &merged, &sp->pod->requests, n);
             continue;
         }
         if (b->efficient && b->n_pods > 0) {
@@ -937,16 +1025,17 @@ static bool claim_ok(sched *s, spod *sp, int level, bin *b, placement *pl)
             for (size_t w = 0; w < p->words && !any; w++)
                 any = (types[w] & p->efficient[w]) != 0;
             if (!any) {
-                reject(s, true, "claim %s: would outgrow the efficient instance types", b->name);
+                reject(s, true, "would outgrow the efficient instance types");
+                s->why_code = WHY_RESOURCES;
                 continue;
             }
         }
-
         hoist_reqs save = b->reqs;
         b->reqs = merged;
         bool ok = topology_ok(s, sp, level, b, types, &alts[a], pl->keys, &pl->n_keys);
         b->reqs = save;
         if (!ok) {
+            s->why_code = WHY_TOPOLOGY;
             permanent = permanent && s->why_permanent;
             continue;
         }
@@ -956,8 +1045,10 @@ static bool claim_ok(sched *s, spod *sp, int level, bin *b, placement *pl)
         pl->price = types_price(p, types);
         return true;
     }
-    if (n_alts == 0 || !s->why)
-        return reject(s, true, "claim %s: node requirements conflict", b->name);
+    if (!s->why) {
+        reject(s, true, "no requirement alternative of the pod can be met");
+        s->why_code = WHY_REQUIREMENTS;
+    }
     s->why_permanent = s->why_permanent && permanent;
     return false;
 }
@@ -1052,8 +1143,9 @@ static int place(sched *s, int32_t pi, placement *pl)
         }
     }
     for (size_t c = 0; c < sp->n_cons; c++) {
+        /* only required anti-affinity keeps other pods away (preferred is a wish) */
         hoist_group *g = sp->cons[c].g;
-        if (g->kind != HOIST_GROUP_ANTI_AFFINITY)
+        if (g->kind != HOIST_GROUP_ANTI_AFFINITY || sp->cons[c].pref >= 0)
             continue;
         int d = bin_domain(s, b, g->key);
         if (d >= 0) {
@@ -1104,8 +1196,8 @@ static bool fresh_claim_ok(sched *s, spod *sp, int level, pool *p, bin *tmp, pla
         claim_bounds(tmp);
     }
     tmp->name = p->np->name;
-    if (limited && hoist_resources_is_zero(&tmp->maxcap))
-        return reject(s, true, "NodePool %s: limits reached", p->np->name);
+    if (limited && tmp->n_types == 0)
+        return reject(s, true, "NodePool %s: its limits are reached", p->np->name);
     if (s->cap_vcpus) {
         /* this pass starts claims small; a pod that needs more gets every type */
         uint64_t *full = tmp->types;
@@ -1126,17 +1218,19 @@ static bool fresh_claim_ok(sched *s, spod *sp, int level, pool *p, bin *tmp, pla
     if (claim_ok(s, sp, level, tmp, pl))
         return true;
     char why[sizeof s->why_buf];
-    if (strstr(s->why, "no remaining instance type fits"))
-        snprintf(why, sizeof why, "%s",
-                 limited ? "its limits leave no instance type with room for the pod"
-                         : "no instance type has room for the pod's requests plus the "
-                           "DaemonSet pods");
-    else if (strstr(s->why, "node requirements conflict"))
-        snprintf(why, sizeof why, "%s", "the pod's node requirements conflict with the "
-                                        "NodePool's requirements");
+    int code = s->why_code;
+    bool permanent = s->why_permanent;
+    if (code == WHY_RESOURCES && limited)
+        snprintf(why, sizeof why, "its limits leave no instance type with room for the pod (%s)",
+                 s->why);
+    else if (code == WHY_RESOURCES)
+        snprintf(why, sizeof why, "no instance type has room for the pod's requests plus the "
+                 "DaemonSet pods (%s)", s->why);
     else
         snprintf(why, sizeof why, "%s", s->why);
-    return reject(s, s->why_permanent, "NodePool %s: %s", p->np->name, why);
+    reject(s, permanent, "NodePool %s: %s", p->np->name, why);
+    s->why_code = code;
+    return false;
 }
 
 /* Add the checked fresh claim tmp as a bin. */
@@ -1842,7 +1936,8 @@ static int plan_pass(hoist_objects *o, const hoist_catalog *c, const hoist_plan_
         if (s.pools[i].words > max_words)
             max_words = s.pools[i].words;
     s.scratch_types = calloc(max_words, sizeof *s.scratch_types);
-    if (!s.scratch_types) {
+    s.scratch_explain = calloc(max_words, sizeof *s.scratch_explain);
+    if (!s.scratch_types || !s.scratch_explain) {
         oom(&s);
         goto done;
     }
@@ -1936,6 +2031,7 @@ done:
     free(s.pods);
     free(s.cursors);
     free(s.scratch_types);
+    free(s.scratch_explain);
     hoist_strmap_free(&s.sigs);
     hoist_topology_free(&s.topo);
     hoist_arena_free(&scratch);
