@@ -31,6 +31,7 @@ typedef struct plan_opts {
     const char *provider_config;
     const char *policy;
     bool json;
+    bool offerings;
     hoist_log_level log_level;
 } plan_opts;
 
@@ -38,11 +39,13 @@ static void plan_usage(FILE *out)
 {
     fprintf(out,
             "usage: hoist plan -f FILE... [--catalog F | --provider P.so]\n"
-            "                  [--provider-config F] [-o json|text] [--log-level L]\n"
+            "                  [--provider-config F] [-o json|text] [--offerings]\n"
+            "                  [--log-level L]\n"
             "\n"
             "Decides where the pending pods in the files go: onto existing or in-flight\n"
             "nodes, or onto new machines (claims) bought from the NodePools, at the lowest\n"
-            "price. -f is repeatable; '-f -' reads standard input.\n"
+            "price. -f is repeatable; '-f -' reads standard input. --offerings adds each\n"
+            "new machine's launch request (its cheapest compatible offerings) to the JSON.\n"
             "Exit status: 0 planned; 3 planned, but some objects were rejected;\n"
             "1 no plan; 2 usage error.\n");
 }
@@ -56,6 +59,7 @@ static int parse_args(int argc, char **argv, plan_opts *o)
         {"provider", required_argument, NULL, 'p'},
         {"provider-config", required_argument, NULL, 'P'},
         {"policy", required_argument, NULL, 'y'},
+        {"offerings", no_argument, NULL, 'O'},
         {"log-level", required_argument, NULL, 'l'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -84,6 +88,7 @@ static int parse_args(int argc, char **argv, plan_opts *o)
                 return 2;
             }
             break;
+        case 'O': o->offerings = true; break;
         case 'c': o->catalog = optarg; break;
         case 'p': o->provider = optarg; break;
         case 'P': o->provider_config = optarg; break;
@@ -200,7 +205,7 @@ int hoist_cmd_plan(int argc, char **argv)
     if (hoist_plan_compute(&objs, &cat, NULL, &plan, &err) < 0)
         goto fail;
     if (opts.json) {
-        out = hoist_plan_to_json(&plan, &objs.names);
+        out = hoist_plan_to_json(&plan, &objs.names, opts.offerings);
         if (!out || add_rejected(out, &objs) < 0) {
             hoist_errf(&err, "out of memory");
             goto fail;

@@ -2107,7 +2107,8 @@ static json_t *pod_names(const hoist_pod *const *pods, size_t n)
     return a;
 }
 
-json_t *hoist_plan_to_json(const hoist_plan *plan, const hoist_resource_names *names)
+json_t *hoist_plan_to_json(const hoist_plan *plan, const hoist_resource_names *names,
+                           bool with_offerings)
 {
     json_t *claims = json_array(), *existing = json_array(), *unsched = json_array();
     for (size_t i = 0; claims && i < plan->n_claims; i++) {
@@ -2115,7 +2116,7 @@ json_t *hoist_plan_to_json(const hoist_plan *plan, const hoist_resource_names *n
         json_t *types = json_array(), *offs = json_array();
         for (size_t t = 0; types && t < c->n_types; t++)
             json_array_append_new(types, json_string(c->types[t]->name));
-        for (size_t k = 0; offs && k < c->n_offerings; k++)
+        for (size_t k = 0; with_offerings && offs && k < c->n_offerings; k++)
             json_array_append_new(
                 offs, json_pack("{s:s, s:s, s:s, s:f}", "instanceType", c->offerings[k].type->name,
                                 "zone", c->offerings[k].offering->zone, "capacityType",
@@ -2130,6 +2131,8 @@ json_t *hoist_plan_to_json(const hoist_plan *plan, const hoist_resource_names *n
             hoist_labels_to_json(&c->labels), "taints", hoist_taints_to_json(&c->taints),
             "requests", hoist_resources_to_json(names, &c->requests, false), "pods",
             pod_names(c->pods, c->n_pods));
+        if (e && !with_offerings)
+            json_object_del(e, "offerings");
         if (!e || json_array_append_new(claims, e) < 0)
             goto fail;
     }

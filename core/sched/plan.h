@@ -108,13 +108,15 @@ int hoist_plan_compute(hoist_objects *o, const hoist_catalog *c, const hoist_pla
 /* Release a plan. */
 void hoist_plan_free(hoist_plan *plan);
 
-/* The plan as DESIGN.md's `hoist plan` JSON:
+/* The plan as DESIGN.md's `hoist plan` JSON (the launch offerings of each
+ * claim only when with_offerings: they are 60 objects a claim):
  *   {"nodeClaims": [{"nodePool", "instanceType", "zone", "capacityType", "price",
- *                    "instanceTypeOptions": [...], "offerings": [...], "labels": {...},
+ *                    "instanceTypeOptions": [...], ["offerings": [...],] "labels": {...},
  *                    "taints": [...], "requests": {...}, "pods": ["ns/name", ...]}],
  *    "existingNodes": [{"node", "inFlight", "pods": [...]}],
  *    "unschedulable": [{"pod", "reason"}],
  *    "costPerHour", "lowerBoundPerHour", "pendingPods"} */
-json_t *hoist_plan_to_json(const hoist_plan *plan, const hoist_resource_names *names);
+json_t *hoist_plan_to_json(const hoist_plan *plan, const hoist_resource_names *names,
+                           bool with_offerings);
 
 #endif

@@ -4,7 +4,7 @@
  * A scenario is a file NAME.expect (assertions, one a line) next to NAME.yaml
  * (the Kubernetes objects); tests/scenario/README.md describes the format.
  * For each scenario the runner executes
- *     $HOIST_BUILDDIR/hoist plan -f NAME.yaml [-f INPUT]... [--catalog F] -o json
+ *     $HOIST_BUILDDIR/hoist plan -f NAME.yaml [-f INPUT]... [--catalog F] -o json --offerings
  * in $HOIST_SRCDIR, loads the same inputs itself (to know pod labels, bound
  * pods and node labels), checks invariants every plan must satisfy, then
  * every assertion, and prints one TAP-style line per scenario:
@@ -1601,6 +1601,7 @@ static void run_one(const scenario *s, const char *srcdir, const char *builddir,
     }
     argv[a++] = (char *)"-o";
     argv[a++] = (char *)"json";
+    argv[a++] = (char *)"--offerings";
     argv[a] = NULL;
 
     eval_ctx c;
