@@ -1725,16 +1725,22 @@ static int finish_claim(sched *s, bin *b, hoist_plan *plan, hoist_plan_claim *ou
     return 0;
 }
 
-/* The cheapest fractional cover of the new claims' cpu and memory. */
+/* The cheapest fractional cover of what the new claims hold: cpu, memory
+ * and up to two extended resources (GPUs) they ask for, over every type of
+ * every NodePool at its cheapest offering. */
 static double lower_bound(sched *s, const hoist_plan *plan)
 {
-    hoist_milli demand[2] = {0, 0};
-    for (size_t i = 0; i < plan->n_claims; i++) {
-        demand[0] += plan->claims[i].requests.v[HOIST_RES_CPU];
-        demand[1] += plan->claims[i].requests.v[HOIST_RES_MEMORY];
-    }
-    if (demand[0] == 0 && demand[1] == 0)
-        return 0.0;
+    int slots[HOIST_COVER_MAX_DIMS] = {HOIST_RES_CPU, HOIST_RES_MEMORY, -1, -1};
+    int dims = 2;
+    hoist_resources total = {{0}};
+    for (size_t i = 0; i < plan->n_claims; i++)
+        hoist_resources_add(&total, &plan->claims[i].requests);
+    for (int r = HOIST_RES_N_STANDARD; r < HOIST_RES_MAX && dims < HOIST_COVER_MAX_DIMS; r++)
+        if (total.v[r] > 0)
+            slots[dims++] = r;
+    hoist_milli demand[HOIST_COVER_MAX_DIMS] = {0};
+    for (int d = 0; d < dims; d++)
+        demand[d] = total.v[slots[d]];
     size_t n = 0;
     for (size_t i = 0; i < s->n_pools; i++)
         n += s->pools[i].pt.n;
@@ -1745,16 +1751,13 @@ static double lower_bound(sched *s, const hoist_plan *plan)
     for (size_t i = 0; i < s->n_pools; i++)
         for (size_t t = 0; t < s->pools[i].pt.n; t++) {
             const hoist_pool_type *pt = &s->pools[i].pt.items[t];
-            items[k].cap[0] = pt->allocatable.v[HOIST_RES_CPU];
-            items[k].cap[1] = pt->allocatable.v[HOIST_RES_MEMORY];
-            items[k].price = pt->offerings[0]->price; /* cheapest available */
-            for (size_t j = 1; j < pt->n_offerings; j++)
-                if (pt->offerings[j]->price < items[k].price)
-                    items[k].price = pt->offerings[j]->price;
+            for (int d = 0; d < dims; d++)
+                items[k].cap[d] = pt->allocatable.v[slots[d]] > 0 ? pt->allocatable.v[slots[d]] : 0;
+            items[k].price = cheapest_price(pt);
             k++;
         }
     double lb = NAN;
-    if (hoist_cover_lower_bound(items, k, demand, 2, &lb, NULL) < 0)
+    if (hoist_cover_lower_bound(items, k, demand, dims, &lb, NULL) < 0)
         lb = NAN;
     free(items);
     return lb;

@@ -24,71 +24,7 @@
 
 #include <jansson.h>
 
-static const char *env_or(const char *name, const char *fallback)
-{
-    const char *v = getenv(name);
-    return v && *v ? v : fallback;
-}
-
-/* Output and exit status of one hoist run. */
-typedef struct run_result {
-    char *out;   /* stdout (malloc'd) */
-    char *err;   /* stderr (malloc'd) */
-    int status;  /* exit status, or -1 when it did not exit normally */
-} run_result;
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    assert_non_null(buf);
-    size_t got;
-    while ((got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-        n += got;
-        if (cap - n - 1 == 0) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-            assert_non_null(buf);
-        }
-    }
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
-/* Run "$HOIST_BUILDDIR/hoist ARGS" (ARGS is shell text), capturing both streams. */
-static run_result run_hoist(const char *fmt, ...)
-{
-    char args[2048], cmd[4096], out_path[] = "/tmp/hoist-e2e-out-XXXXXX",
-                                 err_path[] = "/tmp/hoist-e2e-err-XXXXXX";
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    int fo = mkstemp(out_path), fe = mkstemp(err_path);
-    assert_true(fo >= 0 && fe >= 0);
-    close(fo);
-    close(fe);
-    snprintf(cmd, sizeof cmd, "cd '%s' && '%s/hoist' %s >'%s' 2>'%s'",
-             env_or("HOIST_SRCDIR", "."), env_or("HOIST_BUILDDIR", "."), args, out_path,
-             err_path);
-    int rc = system(cmd);
-    run_result r;
-    r.status = (rc != -1 && WIFEXITED(rc)) ? WEXITSTATUS(rc) : -1;
-    r.out = slurp(out_path);
-    r.err = slurp(err_path);
-    unlink(out_path);
-    unlink(err_path);
-    return r;
-}
-
-static void run_free(run_result *r)
-{
-    free(r->out);
-    free(r->err);
-}
+#include "run_hoist.h"
 
 /* The catalog entry of NodePool `pool` and type `name` in a JSON array. */
 static json_t *find_entry(json_t *arr, const char *pool, const char *name)
