@@ -39,8 +39,12 @@ demo)
     configure_build "$top/build"
     make -C "$top/build" -j"$jobs" -s
     echo
-    echo "== hoist catalog: what the example NodePool can launch, with allocatable =="
-    "$top/build/hoist" catalog -f "$top/contrib/examples/nodepool.yaml" -o text
+    echo "== hoist plan: where the example cluster's pending pods go, and what to buy =="
+    "$top/build/hoist" plan -f "$top/contrib/examples/nodepool.yaml" \
+        -f "$top/contrib/examples/pods.yaml" -o text
+    echo
+    echo "(JSON with -o json; the instance types each NodePool may launch, with their"
+    echo " allocatable: build/hoist catalog -f contrib/examples/nodepool.yaml)"
     ;;
 test)
     exec "$top/tests/run-all.sh"

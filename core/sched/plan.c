@@ -240,14 +240,19 @@ static bool fits(const hoist_resources *req, const hoist_resources *used,
     return true;
 }
 
-/* Name of the first slot where req does not fit, for reasons. */
+/* The slots where req does not fit, for reasons ("cpu, nvidia.com/gpu"),
+ * written into buf (size MISFIT_LEN); returns buf. */
+#define MISFIT_LEN 256
 static const char *misfit(const hoist_objects *o, const hoist_resources *req,
-                          const hoist_resources *used, const hoist_resources *avail)
+                          const hoist_resources *used, const hoist_resources *avail, char *buf)
 {
-    for (int i = 0; i < HOIST_RES_MAX; i++)
+    size_t len = 0;
+    snprintf(buf, MISFIT_LEN, "resources");
+    for (int i = 0; i < HOIST_RES_MAX && len < MISFIT_LEN; i++)
         if (req->v[i] && used->v[i] + req->v[i] > avail->v[i])
-            return o->names.names[i];
-    return "resources";
+            len += (size_t)snprintf(buf + len, MISFIT_LEN - len, "%s%s", len ? ", " : "",
+                                    o->names.names[i]);
+    return buf;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -843,9 +848,10 @@ static bool node_ok(sched *s, spod *sp, int level, bin *b, placement *pl)
     const hoist_node *n = b->node;
     if (n->unschedulable)
         return reject(s, true, "node %s is cordoned", n->name);
+    char short_of[MISFIT_LEN];
     if (!fits(&sp->pod->requests, &b->used, &b->cap))
         return reject(s, true, "node %s: not enough %s", n->name,
-                      misfit(s->o, &sp->pod->requests, &b->used, &b->cap));
+                      misfit(s->o, &sp->pod->requests, &b->used, &b->cap, short_of));
     if (!taints_ok(s, sp, level, &n->taints, true))
         return false;
     hoist_reqs *alts;
@@ -963,7 +969,8 @@ static bool explain_no_type(sched *s, const bin *b, const hoist_reqs *alt,
         s->why_code = WHY_REQUIREMENTS;
         return false;
     }
-    reject(s, true, "not enough %s", misfit(s->o, req, &b->used, &b->cap));
+    char short_of[MISFIT_LEN];
+    reject(s, true, "not enough %s", misfit(s->o, req, &b->used, &b->cap, short_of));
     s->why_code = WHY_RESOURCES;
     return false;
 }
@@ -973,7 +980,9 @@ static bool claim_ok(sched *s, spod *sp, int level, bin *b, placement *pl)
 {
     pool *p = b->pool;
     if (!fits(&sp->pod->requests, &b->used, &b->cap)) {
-        reject(s, true, "not enough %s", misfit(s->o, &sp->pod->requests, &b->used, &b->cap));
+        char short_of[MISFIT_LEN];
+        reject(s, true, "not enough %s",
+               misfit(s->o, &sp->pod->requests, &b->used, &b->cap, short_of));
         s->why_code = WHY_RESOURCES;
         return false;
     }
@@ -1223,9 +1232,12 @@ static bool fresh_claim_ok(sched *s, spod *sp, int level, pool *p, bin *tmp, pla
     if (code == WHY_RESOURCES && limited)
         snprintf(why, sizeof why, "its limits leave no instance type with room for the pod (%s)",
                  s->why);
-    else if (code == WHY_RESOURCES)
+    else if (code == WHY_RESOURCES && !hoist_resources_is_zero(&p->ds))
         snprintf(why, sizeof why, "no instance type has room for the pod's requests plus the "
                  "DaemonSet pods (%s)", s->why);
+    else if (code == WHY_RESOURCES)
+        snprintf(why, sizeof why, "no instance type has room for the pod's requests (%s)",
+                 s->why);
     else
         snprintf(why, sizeof why, "%s", s->why);
     reject(s, permanent, "NodePool %s: %s", p->np->name, why);
