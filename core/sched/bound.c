@@ -276,3 +276,127 @@ int hoist_cover_lower_bound(const hoist_cover_item *items, size_t n, const hoist
     *out = c.cost;
     return 0;
 }
+
+/* ---- two resources: the frontier of what a dollar buys ---- */
+
+typedef struct point2 {
+    double x, y;
+} point2;
+
+static int compare_point2(const void *pa, const void *pb)
+{
+    const point2 *a = pa, *b = pb;
+    if (a->x != b->x)
+        return a->x < b->x ? -1 : 1;
+    if (a->y != b->y)
+        return a->y > b->y ? -1 : 1;
+    return 0;
+}
+
+/* Cross product of (b - a) and (c - a). */
+static double cross2(point2 a, point2 b, point2 c)
+{
+    return (b.x - a.x) * (c.y - a.y) - (b.y - a.y) * (c.x - a.x);
+}
+
+int hoist_cover2_init(hoist_cover2 *f, const hoist_cover_item *items, size_t n, hoist_err *err)
+{
+    f->n = 0;
+    f->x = f->y = NULL;
+    point2 *p = malloc((n ? n : 1) * sizeof *p);
+    if (!p)
+        return hoist_errf(err, "cover: out of memory");
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].cap[0] < 0 || items[i].cap[1] < 0) {
+            free(p);
+            return hoist_errf(err, "cover: item %zu: negative capacity", i);
+        }
+        if (!isfinite(items[i].price) || items[i].price < 0) {
+            free(p);
+            return hoist_errf(err, "cover: item %zu: price %g is not a valid price", i,
+                              items[i].price);
+        }
+        if (items[i].cap[0] == 0 && items[i].cap[1] == 0)
+            continue;
+        if (items[i].price == 0) {
+            /* free capacity covers any demand in the resources it has */
+            double big = 1e300;
+            p[m++] = (point2){items[i].cap[0] ? big : 0, items[i].cap[1] ? big : 0};
+            continue;
+        }
+        p[m++] = (point2){(double)items[i].cap[0] / items[i].price,
+                          (double)items[i].cap[1] / items[i].price};
+    }
+    qsort(p, m, sizeof *p, compare_point2);
+    /* upper hull from left to right, keeping only what descends in y */
+    point2 *h = malloc((m + 1) * sizeof *h);
+    if (!h) {
+        free(p);
+        return hoist_errf(err, "cover: out of memory");
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < m; i++) {
+        /* a point dominated in y by the hull's last point, with smaller x, is useless */
+        while (k >= 1 && h[k - 1].y <= p[i].y)
+            k--;
+        while (k >= 2 && cross2(h[k - 2], h[k - 1], p[i]) >= 0)
+            k--;
+        h[k++] = p[i];
+    }
+    free(p);
+    f->x = malloc((k ? k : 1) * sizeof *f->x);
+    f->y = malloc((k ? k : 1) * sizeof *f->y);
+    if (!f->x || !f->y) {
+        free(h);
+        hoist_cover2_free(f);
+        return hoist_errf(err, "cover: out of memory");
+    }
+    for (size_t i = 0; i < k; i++) {
+        f->x[i] = h[i].x;
+        f->y[i] = h[i].y;
+    }
+    f->n = k;
+    free(h);
+    return 0;
+}
+
+void hoist_cover2_free(hoist_cover2 *f)
+{
+    free(f->x);
+    free(f->y);
+    f->x = f->y = NULL;
+    f->n = 0;
+}
+
+double hoist_cover2_cost(const hoist_cover2 *f, double d0, double d1)
+{
+    if (d0 <= 0 && d1 <= 0)
+        return 0.0;
+    if (f->n == 0)
+        return INFINITY;
+    /* The frontier: (0, y0) -> hull vertices -> (x_last, 0). A dollar buys
+     * s * (d0, d1) for the largest s with s * d on it; the cover costs 1/s.
+     * Demands along an axis meet the frontier at its ends. */
+    if (d0 <= 0)
+        return f->y[0] > 0 ? d1 / f->y[0] : INFINITY;
+    if (d1 <= 0)
+        return f->x[f->n - 1] > 0 ? d0 / f->x[f->n - 1] : INFINITY;
+    double best = 0.0;
+    size_t segs = f->n + 1;
+    for (size_t i = 0; i < segs; i++) {
+        double ax = i == 0 ? 0.0 : f->x[i - 1], ay = i == 0 ? f->y[0] : f->y[i - 1];
+        double bx = i == f->n ? f->x[f->n - 1] : f->x[i];
+        double by = i == f->n ? 0.0 : f->y[i];
+        /* solve s*d = a + u*(b - a) for s, u in [0, 1] */
+        double ex = bx - ax, ey = by - ay;
+        double det = d0 * (-ey) - d1 * (-ex);
+        if (det == 0)
+            continue;
+        double s = (ax * (-ey) - ay * (-ex)) / det;
+        double u = (d0 * ay - d1 * ax) / det;
+        if (u >= -1e-12 && u <= 1 + 1e-12 && s > best)
+            best = s;
+    }
+    return best > 0 ? 1.0 / best : INFINITY;
+}

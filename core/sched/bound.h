@@ -65,4 +65,23 @@ int hoist_cover_solve(const hoist_cover_item *items, size_t n, const hoist_milli
 int hoist_cover_lower_bound(const hoist_cover_item *items, size_t n, const hoist_milli *demand,
                             int dims, double *out, hoist_err *err);
 
+/* The same bound for two resources (cpu and memory), answered in O(h) per
+ * demand after an O(n log n) set-up: the frontier of what one dollar buys
+ * (capacity / price of each item, its upper-right convex hull, closed by
+ * free disposal). The packer asks it on every growth step of a claim. */
+typedef struct hoist_cover2 {
+    size_t n;      /* frontier vertices */
+    double *x;     /* resource 0 per dollar, ascending */
+    double *y;     /* resource 1 per dollar, descending */
+} hoist_cover2;
+
+/* Build the frontier of items' cap[0] and cap[1] (borrowed). 0, or -1 with
+ * a message for bad items (as hoist_cover_solve) or out of memory. */
+int hoist_cover2_init(hoist_cover2 *f, const hoist_cover_item *items, size_t n, hoist_err *err);
+/* Free the frontier. */
+void hoist_cover2_free(hoist_cover2 *f);
+/* Cheapest fractional cover of (d0, d1) >= 0: +INFINITY when no mix covers
+ * it, 0 for (0, 0). Equal to hoist_cover_lower_bound with dims = 2. */
+double hoist_cover2_cost(const hoist_cover2 *f, double d0, double d1);
+
 #endif

@@ -34,6 +34,7 @@ typedef struct pool {
     int n_claims;
     uint64_t (*zones_by_ct)[3];   /* per type: zone ids offered, per capacity type */
     bin *full;                    /* a claim template holding every type (its bounds) */
+    bin *capped;                  /* the same for the types within the pass's size cap */
     uint64_t *efficient;          /* types priced within HOIST_PLAN_EFFICIENCY of the cheapest
                                      fractional cover of their own capacity */
     double *price;                /* per type: cheapest available offering */
@@ -41,6 +42,7 @@ typedef struct pool {
     int slots[HOIST_COVER_MAX_DIMS]; /* ... and their slots */
     size_t n_eff;                 /* the efficient types as cover items */
     hoist_cover_item *eff;
+    size_t *by_price;             /* type indices, cheapest first */
 } pool;
 
 /* A place pods can go: an existing node or a new claim. */
@@ -57,6 +59,13 @@ struct bin {
     size_t n_types;               /* claims: how many */
     bool efficient;               /* claims: some remaining type is efficient */
     double price;                 /* claims: cheapest price among remaining types */
+    size_t cheapest;              /* claims: the type with that price */
+    size_t cheapest_pos;          /* claims: its position in the pool's by_price order */
+    uint64_t open_zones;          /* claims: bin_open_values of zone and capacity type for */
+    uint64_t open_cts;            /* b->types and b->reqs, valid while open_valid */
+    bool open_valid;
+    uint64_t growth_key;          /* claims: growth_ok's last question (pods, request) ... */
+    bool growth_answer;           /* ... and its answer */
     hoist_reqs reqs;              /* claims: narrowed requirements */
     size_t n_pods, cap_pods;
     int32_t *pods;                /* pending pods placed here */
@@ -110,6 +119,7 @@ typedef struct sched {
     hoist_topology topo;
     hoist_topo_key *zone_key;     /* topology key entries for offering keys */
     hoist_topo_key *ct_key;
+    int ct_ids[3];                /* value id of each capacity type under ct_key */
     hoist_strmap sigs;            /* signature -> cursor index */
     size_t n_cursors, cap_cursors;
     cursor *cursors;
@@ -351,6 +361,19 @@ static int mark_efficient(sched *s, pool *pl)
         }
     }
     free(items);
+    pl->by_price = hoist_arena_calloc(s->a, n, sizeof *pl->by_price);
+    if (!pl->by_price)
+        return oom(s);
+    for (size_t t = 0; t < n; t++)
+        pl->by_price[t] = t;
+    /* insertion sort by price, then index: n is a few hundred, once per pass */
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && pl->price[pl->by_price[j]] < pl->price[pl->by_price[j - 1]];
+             j--) {
+            size_t x = pl->by_price[j];
+            pl->by_price[j] = pl->by_price[j - 1];
+            pl->by_price[j - 1] = x;
+        }
     return 0;
 }
 
@@ -474,11 +497,21 @@ static void claim_bounds(bin *b)
             size_t t = w * WORD_BITS + (size_t)__builtin_ctzll(bits);
             hoist_resources_max(&b->cap, &pl->avail[t]);
             hoist_resources_max(&b->maxcap, &pl->pt.items[t].capacity);
-            if (pl->price && pl->price[t] < b->price)
+            if (pl->price && pl->price[t] < b->price) {
                 b->price = pl->price[t];
+                b->cheapest = t;
+            }
             n++;
         }
     b->n_types = n;
+    b->open_valid = false;
+    b->cheapest_pos = 0;
+    if (pl->by_price && n)
+        for (size_t i = 0; i < pl->pt.n; i++)
+            if (pl->by_price[i] == b->cheapest) {
+                b->cheapest_pos = i;
+                break;
+            }
     b->efficient = false;
     if (pl->efficient)
         for (size_t w = 0; w < pl->words && !b->efficient; w++)
@@ -580,6 +613,8 @@ static uint64_t bin_open_values(const sched *s, const bin *b, hoist_topo_key *k,
     const pool *pl = b->pool;
     bool zone = k == s->zone_key;
     bool ct = k == s->ct_key;
+    if ((zone || ct) && types == b->types && b->open_valid)
+        return zone ? b->open_zones : b->open_cts;
     if (zone || ct) {
         uint64_t zones = allowed_zones(s, &b->reqs);
         unsigned cts = allowed_cts(&b->reqs);
@@ -592,13 +627,10 @@ static uint64_t bin_open_values(const sched *s, const bin *b, hoist_topo_key *k,
                 uint64_t z = pl->zones_by_ct[t][c] & zones;
                 if (!z)
                     continue;
-                if (zone) {
+                if (zone)
                     set |= z;
-                } else {
-                    int id = hoist_topo_value_id(k, hoist_capacity_type_name((hoist_capacity_type)c));
-                    if (id >= 0)
-                        set |= (uint64_t)1 << id;
-                }
+                else if (s->ct_ids[c] >= 0)
+                    set |= (uint64_t)1 << s->ct_ids[c];
             }
         }
         return set;
@@ -623,6 +655,15 @@ static uint64_t bin_open_values(const sched *s, const bin *b, hoist_topo_key *k,
                     set |= (uint64_t)1 << id;
             }
     return set;
+}
+
+/* Cache the zone and capacity-type values an open claim could still take. */
+static void refresh_open_values(const sched *s, bin *b)
+{
+    b->open_valid = false;
+    b->open_zones = bin_open_values(s, b, s->zone_key, b->types);
+    b->open_cts = bin_open_values(s, b, s->ct_key, b->types);
+    b->open_valid = true;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -902,17 +943,91 @@ static bool touches_types(const hoist_reqs *rs)
     return false;
 }
 
-/* Cheapest price among the types in `types`. */
-static double types_price(const pool *p, const uint64_t *types)
+/* Cheapest price among the types in `types`; its type index in *which. */
+static double types_price_of(const pool *p, const uint64_t *types, size_t *which)
 {
     double price = INFINITY;
     for (size_t w = 0; w < p->words; w++)
         for (uint64_t bits = types[w]; bits; bits &= bits - 1) {
             size_t t = w * WORD_BITS + (size_t)__builtin_ctzll(bits);
-            if (p->price[t] < price)
+            if (p->price[t] < price) {
                 price = p->price[t];
+                *which = t;
+            }
         }
     return price;
+}
+
+/* How much dearer than splitting its contents over two to four machines a
+ * claim's cheapest machine may become when a pod makes it grow. */
+#define HOIST_PLAN_SPLIT_SLACK 0.10
+
+/* Cheapest price of a pool type whose allocatable (less DaemonSets) holds r. */
+static double cheapest_fit(const pool *p, const hoist_resources *r)
+{
+    static const hoist_resources zero;
+    if (!fits(r, &zero, &p->full->cap))
+        return INFINITY;
+    for (size_t i = 0; i < p->pt.n; i++) {
+        size_t t = p->by_price[i];
+        if (fits(r, &zero, &p->avail[t]))
+            return p->price[t];
+    }
+    return INFINITY;
+}
+
+/* True when claim b may grow to hold `req`: its cheapest machine that
+ * holds everything keeps the price or the family of its cheapest machine
+ * now, or costs no more than (1 + HOIST_PLAN_SPLIT_SLACK) x the cheapest way
+ * to split the claim's contents evenly over two, three or four machines.
+ * This stops a cpu-heavy claim growing into a huge memory-rich machine when
+ * two cpu-shaped machines would be cheaper, while small claims still grow.
+ * Requirements are not looked at here: claim_ok filters by them after. */
+static bool growth_answer(const pool *p, const bin *b, const hoist_resources *req);
+
+static bool growth_ok(const pool *p, bin *b, const hoist_resources *req)
+{
+    /* splitting needs more machines; under limits growing may be the only way */
+    if (b->n_pods == 0 || p->np->limits_set)
+        return true;
+    /* the same request asked of an unchanged claim gets the same answer */
+    uint64_t key = (uint64_t)b->n_pods * 0x9e3779b97f4a7c15ull;
+    for (int i = 0; i < HOIST_RES_MAX; i++)
+        key = (key ^ (uint64_t)req->v[i]) * 0xff51afd7ed558ccdull;
+    if (key == 0)
+        key = 1;
+    if (b->growth_key != key) {
+        b->growth_key = key;
+        b->growth_answer = growth_answer(p, b, req);
+    }
+    return b->growth_answer;
+}
+
+static bool growth_answer(const pool *p, const bin *b, const hoist_resources *req)
+{
+    size_t t = SIZE_MAX;
+    /* nothing cheaper than its cheapest type is left in the claim */
+    for (size_t i = b->cheapest_pos; i < p->pt.n; i++) {
+        size_t x = p->by_price[i];
+        if (BIT_TEST(b->types, x) && fits(req, &b->used, &p->avail[x])) {
+            t = x;
+            break;
+        }
+    }
+    if (t == SIZE_MAX || p->price[t] <= b->price * (1.0 + 1e-9))
+        return true;
+    if (strcmp(p->pt.items[t].type->family, p->pt.items[b->cheapest].type->family) == 0)
+        return true;
+    hoist_resources content = b->used;
+    hoist_resources_add(&content, req);
+    for (int k = 2; k <= 4; k++) {
+        hoist_resources part;
+        for (int i = 0; i < HOIST_RES_MAX; i++)
+            part.v[i] = (content.v[i] + k - 1) / k;
+        if (p->price[t] > k * cheapest_fit(p, &part) * (1.0 + HOIST_PLAN_SPLIT_SLACK))
+            return false;
+    }
+    return true;
 }
 
 /* Can pod sp go on claim b? On success fills pl with the narrowed state. */
@@ -1001,6 +1116,11 @@ static bool claim_ok(sched *s, spod *sp, int level, bin *b, placement *pl)
         s->why_code = WHY_TOPOLOGY;
         return false;
     }
+    if (!growth_ok(p, b, &sp->pod->requests)) {
+        reject(s, true, "would need a machine dearer than splitting what it holds");
+        s->why_code = WHY_RESOURCES;
+        return false;
+    }
     uint64_t *types = s->scratch_types;
     bool permanent = true;
     s->why = NULL;
@@ -1051,7 +1171,7 @@ static bool claim_ok(sched *s, spod *sp, int level, bin *b, placement *pl)
         pl->b = b;
         pl->reqs = merged;
         pl->types = types;
-        pl->price = types_price(p, types);
+        pl->price = types_price_of(p, types, &(size_t){0});
         return true;
     }
     if (!s->why) {
@@ -1081,11 +1201,46 @@ static int narrow(sched *s, bin *b, hoist_reqs *rs, const char *key, const char 
     return 0;
 }
 
+/* True when every key the placement chose a value for is zone or capacity type. */
+static bool narrowed_offerings_only(const placement *pl)
+{
+    for (int k = 0; k < pl->n_keys; k++)
+        if (pl->keys[k].fixed < 0 && !pl->keys[k].key->hostname &&
+            !is_offering_label(pl->keys[k].key->key))
+            return false;
+    return true;
+}
+
+/* Keep in `types` only the types with an offering in the zones and capacity
+ * types rs allows (bit sets, no strings). Returns how many are left. */
+static size_t filter_by_offerings(const sched *s, const pool *p, uint64_t *types,
+                                  const hoist_reqs *rs)
+{
+    uint64_t zones = allowed_zones(s, rs);
+    unsigned cts = allowed_cts(rs);
+    size_t n = 0;
+    for (size_t w = 0; w < p->words; w++)
+        for (uint64_t bits = types[w]; bits; bits &= bits - 1) {
+            int bit = __builtin_ctzll(bits);
+            size_t t = w * WORD_BITS + (size_t)bit;
+            bool ok = false;
+            for (int c = 0; c < 3 && !ok; c++)
+                ok = ((cts >> c) & 1) && (p->zones_by_ct[t][c] & zones);
+            if (ok)
+                n++;
+            else
+                types[w] &= ~((uint64_t)1 << bit);
+        }
+    return n;
+}
+
 /* Commit pod index pi at placement pl: resources, requirements, counts. */
 static int place(sched *s, int32_t pi, placement *pl)
 {
     spod *sp = &s->pods[pi];
     bin *b = pl->b;
+    const hoist_req *old_reqs = b->reqs.items;
+    size_t old_types = b->n_types;
     if (!b->node) {
         /* choose a value for every open key the constraints touched */
         bool narrowed = false;
@@ -1100,8 +1255,14 @@ static int place(sched *s, int32_t pi, placement *pl)
                 return -1;
             narrowed = true;
         }
-        size_t n = filter_types(b->pool, pl->types, &pl->reqs, narrowed, &b->used,
-                                &sp->pod->requests, pl->types);
+        size_t n;
+        if (narrowed && narrowed_offerings_only(pl)) {
+            /* zone or capacity type chosen: drop types without such an offering */
+            n = filter_by_offerings(s, b->pool, pl->types, &pl->reqs);
+        } else {
+            n = filter_types(b->pool, pl->types, &pl->reqs, narrowed, &b->used,
+                             &sp->pod->requests, pl->types);
+        }
         if (n == 0)
             return hoist_errf(s->err, "internal: claim %s lost every type", b->name);
         b->reqs = pl->reqs;
@@ -1163,6 +1324,8 @@ static int place(sched *s, int32_t pi, placement *pl)
             g->owners_total++;
         }
     }
+    if (!b->node && (b->reqs.items != old_reqs || b->n_types != old_types || !b->open_valid))
+        refresh_open_values(s, b);
     return 0;
 }
 
@@ -1189,12 +1352,18 @@ static bool fresh_claim_ok(sched *s, spod *sp, int level, pool *p, bin *tmp, pla
     /* every type within the pool's limits */
     bool limited = false;
     if (p->np->limits_set == 0) {
-        memcpy(tmp->types, p->all_types, p->words * sizeof *tmp->types);
-        tmp->cap = p->full->cap;
-        tmp->maxcap = p->full->maxcap;
-        tmp->n_types = p->full->n_types;
-        tmp->efficient = p->full->efficient;
-        tmp->price = p->full->price;
+        const bin *from = p->full;
+        memcpy(tmp->types, from->types, p->words * sizeof *tmp->types);
+        tmp->cap = from->cap;
+        tmp->maxcap = from->maxcap;
+        tmp->n_types = from->n_types;
+        tmp->efficient = from->efficient;
+        tmp->price = from->price;
+        tmp->cheapest = from->cheapest;
+        tmp->cheapest_pos = from->cheapest_pos;
+        tmp->open_zones = from->open_zones;
+        tmp->open_cts = from->open_cts;
+        tmp->open_valid = from->open_valid;
     } else {
         for (size_t t = 0; t < p->pt.n; t++) {
             if (within_limits(p, &p->pt.items[t].capacity))
@@ -1203,26 +1372,39 @@ static bool fresh_claim_ok(sched *s, spod *sp, int level, pool *p, bin *tmp, pla
                 limited = true;
         }
         claim_bounds(tmp);
+        refresh_open_values(s, tmp);
     }
     tmp->name = p->np->name;
     if (limited && tmp->n_types == 0)
         return reject(s, true, "NodePool %s: its limits are reached", p->np->name);
-    if (s->cap_vcpus) {
+    if (p->capped && p->capped->n_types) {
         /* this pass starts claims small; a pod that needs more gets every type */
-        uint64_t *full = tmp->types;
-        tmp->types = hoist_arena_calloc(s->a, p->words ? p->words : 1, sizeof *tmp->types);
-        if (!tmp->types)
-            return oom(s), false;
-        for (size_t t = 0; t < p->pt.n; t++)
-            if (BIT_TEST(full, t) && p->pt.items[t].type->vcpus <= s->cap_vcpus)
-                BIT_SET(tmp->types, t);
         bin saved = *tmp;
-        claim_bounds(tmp);
+        const bin *c = p->capped;
+        uint64_t *types = hoist_arena_alloc(s->a, (p->words ? p->words : 1) * sizeof *types);
+        if (!types)
+            return oom(s), false;
+        for (size_t w = 0; w < p->words; w++)
+            types[w] = c->types[w] & saved.types[w];
+        tmp->types = types;
+        if (limited) {
+            claim_bounds(tmp);
+            refresh_open_values(s, tmp);
+        } else {
+            tmp->cap = c->cap;
+            tmp->maxcap = c->maxcap;
+            tmp->n_types = c->n_types;
+            tmp->efficient = c->efficient;
+            tmp->price = c->price;
+            tmp->cheapest = c->cheapest;
+            tmp->cheapest_pos = c->cheapest_pos;
+            tmp->open_zones = c->open_zones;
+            tmp->open_cts = c->open_cts;
+            tmp->open_valid = c->open_valid;
+        }
         if (tmp->n_types && claim_ok(s, sp, level, tmp, pl))
             return true;
         *tmp = saved;
-        tmp->types = full;
-        claim_bounds(tmp);
     }
     if (claim_ok(s, sp, level, tmp, pl))
         return true;
@@ -1886,6 +2068,26 @@ static int intern_domains(sched *s)
                     pl->zones_by_ct[t][off->capacity_type] |= (uint64_t)1 << z;
             }
     }
+    /* the claim templates' open zones and capacity types */
+    for (size_t i = 0; i < s->n_pools; i++) {
+        pool *pl = &s->pools[i];
+        pl->full->reqs = pl->reqs;
+        refresh_open_values(s, pl->full);
+        if (!s->cap_vcpus)
+            continue;
+        pl->capped = hoist_arena_calloc(s->a, 1, sizeof *pl->capped);
+        uint64_t *types = hoist_arena_calloc(s->a, pl->words ? pl->words : 1, sizeof *types);
+        if (!pl->capped || !types)
+            return oom(s);
+        for (size_t t = 0; t < pl->pt.n; t++)
+            if (pl->pt.items[t].type->vcpus <= s->cap_vcpus)
+                BIT_SET(types, t);
+        pl->capped->pool = pl;
+        pl->capped->types = types;
+        pl->capped->reqs = pl->reqs;
+        claim_bounds(pl->capped);
+        refresh_open_values(s, pl->capped);
+    }
     for (size_t k = 0; k < s->topo.n_keys; k++) {
         hoist_topo_key *key = s->topo.keys[k];
         if (key->hostname)
@@ -1938,6 +2140,9 @@ static int plan_pass(hoist_objects *o, const hoist_catalog *c, const hoist_plan_
         oom(&s);
         goto done;
     }
+    for (int ct = 0; ct < 3; ct++)
+        s.ct_ids[ct] =
+            hoist_topo_value_id(s.ct_key, hoist_capacity_type_name((hoist_capacity_type)ct));
     if (setup_pools(&s) < 0)
         goto done;
     *max_vcpus = 0;

@@ -412,6 +412,53 @@ static void test_catalog_sized(void **state)
     free(items);
 }
 
+/* The two-resource frontier answers what the LP answers, on random
+ * instances (duplicates, zero capacities, one-resource items) and demands. */
+static void test_cover2_matches_lp(void **state)
+{
+    (void)state;
+    uint64_t seed = 99;
+    for (int trial = 0; trial < 2000; trial++) {
+        size_t n = 1 + next_rand(&seed) % 12;
+        hoist_cover_item items[12];
+        memset(items, 0, sizeof items);
+        for (size_t i = 0; i < n; i++) {
+            items[i].cap[0] = (hoist_milli)(next_rand(&seed) % 9) * 1000;
+            items[i].cap[1] = (hoist_milli)(next_rand(&seed) % 9) * 1000;
+            items[i].price = (double)(1 + next_rand(&seed) % 8) / 4.0;
+        }
+        hoist_cover2 f;
+        hoist_err err = {{0}};
+        if (hoist_cover2_init(&f, items, n, &err) != 0)
+            fail_msg("trial %d: %s", trial, err.msg);
+        for (int q = 0; q < 5; q++) {
+            hoist_milli demand[2] = {(hoist_milli)(next_rand(&seed) % 20) * 500,
+                                     (hoist_milli)(next_rand(&seed) % 20) * 500};
+            double want;
+            if (hoist_cover_lower_bound(items, n, demand, 2, &want, &err) != 0)
+                fail_msg("trial %d: %s", trial, err.msg);
+            double got = hoist_cover2_cost(&f, (double)demand[0], (double)demand[1]);
+            if (isinf(want) != isinf(got) || (!isinf(want) && fabs(got - want) > 1e-9 * (1 + want)))
+                fail_msg("trial %d query %d: frontier %.12g, LP %.12g", trial, q, got, want);
+        }
+        hoist_cover2_free(&f);
+    }
+}
+
+static void test_cover2_bad_input(void **state)
+{
+    (void)state;
+    hoist_cover_item bad[1] = {{{1000, 1000, 0, 0}, -1.0}};
+    hoist_cover2 f;
+    hoist_err err = {{0}};
+    assert_int_equal(hoist_cover2_init(&f, bad, 1, &err), -1);
+    assert_non_null(strstr(err.msg, "item 0"));
+    assert_int_equal(hoist_cover2_init(&f, NULL, 0, &err), 0);
+    assert_true(isinf(hoist_cover2_cost(&f, 1, 1)));
+    assert_true(hoist_cover2_cost(&f, 0, 0) == 0.0);
+    hoist_cover2_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -430,6 +477,8 @@ int main(void)
         cmocka_unit_test(test_random_k3),
         cmocka_unit_test(test_random_k4),
         cmocka_unit_test(test_catalog_sized),
+        cmocka_unit_test(test_cover2_matches_lp),
+        cmocka_unit_test(test_cover2_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
