@@ -218,26 +218,6 @@ static bool reqs_allow(const hoist_reqs *rs, const char *key, const char *value)
     return true;
 }
 
-/* True when type t of pool pl satisfies rs on type labels and has an
- * available offering satisfying rs on zone and capacity type. */
-static bool type_allowed(const pool *pl, size_t t, const hoist_reqs *rs)
-{
-    const hoist_pool_type *pt = &pl->pt.items[t];
-    for (size_t i = 0; i < rs->n; i++) {
-        const hoist_req *r = &rs->items[i];
-        if (is_type_label(r->key) &&
-            !hoist_req_match_value(r, hoist_labels_get(&pt->labels, r->key)))
-            return false;
-    }
-    for (size_t k = 0; k < pt->n_offerings; k++) {
-        const hoist_offering *off = pt->offerings[k];
-        if (off->available && reqs_allow(rs, HOIST_LABEL_ZONE, off->zone) &&
-            reqs_allow(rs, HOIST_LABEL_CAPACITY_TYPE,
-                       hoist_capacity_type_name(off->capacity_type)))
-            return true;
-    }
-    return false;
-}
 
 /* True when r (from the request) fits into avail - used, looking only at
  * the slots the request uses. */
@@ -910,11 +890,31 @@ static bool node_ok(sched *s, spod *sp, int level, bin *b, placement *pl)
     return reject(s, true, "node %s does not match the pod's node requirements", n->name);
 }
 
-/* Filter a claim's types into out: allowed by rs, fitting used + req. */
-static size_t filter_types(const pool *pl, const uint64_t *from, const hoist_reqs *rs,
-                           bool check_reqs, const hoist_resources *used,
+/* How much of a requirement list filter_types must check. */
+enum { CHECK_NONE = 0, CHECK_OFFERINGS, CHECK_ALL };
+
+/* True when type t's labels satisfy every requirement of rs on type labels. */
+static bool type_labels_ok(const pool *pl, size_t t, const hoist_reqs *rs)
+{
+    const hoist_pool_type *pt = &pl->pt.items[t];
+    for (size_t i = 0; i < rs->n; i++) {
+        const hoist_req *r = &rs->items[i];
+        if (is_type_label(r->key) &&
+            !hoist_req_match_value(r, hoist_labels_get(&pt->labels, r->key)))
+            return false;
+    }
+    return true;
+}
+
+/* Filter types `from` into out: fitting used + req and, as `check` says,
+ * allowed by rs (offerings through the zone bit sets, type labels by name).
+ * Returns how many are left. */
+static size_t filter_types(const sched *s, const pool *pl, const uint64_t *from,
+                           const hoist_reqs *rs, int check, const hoist_resources *used,
                            const hoist_resources *req, uint64_t *out)
 {
+    uint64_t zones = check ? allowed_zones(s, rs) : 0;
+    unsigned cts = check ? allowed_cts(rs) : 0;
     size_t n = 0;
     for (size_t w = 0; w < pl->words; w++) {
         uint64_t bits = from[w];
@@ -925,8 +925,13 @@ static size_t filter_types(const pool *pl, const uint64_t *from, const hoist_req
             size_t t = w * WORD_BITS + (size_t)bit;
             if (!fits(req, used, &pl->avail[t]))
                 continue;
-            if (check_reqs && !type_allowed(pl, t, rs))
-                continue;
+            if (check) {
+                bool offered = false;
+                for (int c = 0; c < 3 && !offered; c++)
+                    offered = ((cts >> c) & 1) && (pl->zones_by_ct[t][c] & zones);
+                if (!offered || (check == CHECK_ALL && !type_labels_ok(pl, t, rs)))
+                    continue;
+            }
             out[w] |= (uint64_t)1 << bit;
             n++;
         }
@@ -934,14 +939,19 @@ static size_t filter_types(const pool *pl, const uint64_t *from, const hoist_req
     return n;
 }
 
-/* True when rs restricts any key that decides which types a claim may use. */
-static bool touches_types(const hoist_reqs *rs)
+/* What filter_types must check for requirements rs. */
+static int check_for(const hoist_reqs *rs)
 {
-    for (size_t i = 0; i < rs->n; i++)
-        if (is_type_label(rs->items[i].key) || is_offering_label(rs->items[i].key))
-            return true;
-    return false;
+    int check = CHECK_NONE;
+    for (size_t i = 0; i < rs->n; i++) {
+        if (is_type_label(rs->items[i].key))
+            return CHECK_ALL;
+        if (is_offering_label(rs->items[i].key))
+            check = CHECK_OFFERINGS;
+    }
+    return check;
 }
+
 
 /* Cheapest price among the types in `types`; its type index in *which. */
 static double types_price_of(const pool *p, const uint64_t *types, size_t *which)
@@ -1066,11 +1076,12 @@ static bool explain_no_type(sched *s, const bin *b, const hoist_reqs *alt,
         s->why_code = WHY_MIN_VALUES;
         return false;
     }
-    if (filter_types(p, b->types, merged, true, &zero, &zero, s->scratch_explain) == 0) {
+    if (filter_types(s, p, b->types, merged, CHECK_ALL, &zero, &zero, s->scratch_explain) == 0) {
         for (size_t i = 0; i < alt->n; i++) {
             hoist_reqs one = {1, (hoist_req *)&alt->items[i]}, m1;
             if (hoist_reqs_intersect(s->a, &b->reqs, &one, &m1, NULL) < 0 ||
-                filter_types(p, b->types, &m1, true, &zero, &zero, s->scratch_explain) == 0) {
+                filter_types(s, p, b->types, &m1, CHECK_ALL, &zero, &zero, s->scratch_explain) ==
+                    0) {
                 const hoist_req *r = &alt->items[i];
                 reject(s, true, "node selector, affinity or volume requirement %s %s%s%s "
                        "matches no instance type it offers",
@@ -1143,7 +1154,7 @@ static bool claim_ok(sched *s, spod *sp, int level, bin *b, placement *pl)
             s->why_code = WHY_REQUIREMENTS;
             continue;
         }
-        size_t n = filter_types(p, b->types, &merged, touches_types(&alts[a]), &b->used,
+        size_t n = filter_types(s, p, b->types, &merged, check_for(&alts[a]), &b->used,
                                 &sp->pod->requests, types);
         if (n == 0 || !min_values_ok(p, types)) {
             explain_no_type(s, b, &alts[a], &merged, &sp->pod->requests, n);
@@ -1260,8 +1271,8 @@ static int place(sched *s, int32_t pi, placement *pl)
             /* zone or capacity type chosen: drop types without such an offering */
             n = filter_by_offerings(s, b->pool, pl->types, &pl->reqs);
         } else {
-            n = filter_types(b->pool, pl->types, &pl->reqs, narrowed, &b->used,
-                             &sp->pod->requests, pl->types);
+            n = filter_types(s, b->pool, pl->types, &pl->reqs, narrowed ? CHECK_ALL : CHECK_NONE,
+                             &b->used, &sp->pod->requests, pl->types);
         }
         if (n == 0)
             return hoist_errf(s->err, "internal: claim %s lost every type", b->name);
@@ -1296,8 +1307,10 @@ static int place(sched *s, int32_t pi, placement *pl)
             if (v >= 0) {
                 if (narrow(s, b, &b->reqs, g->key->key, g->key->values[v]) < 0)
                     return -1;
-                size_t nt = filter_types(b->pool, b->types, &b->reqs, true, &b->used,
-                                         &(hoist_resources){{0}}, b->types);
+                size_t nt = filter_types(s, b->pool, b->types, &b->reqs,
+                                         is_offering_label(g->key->key) ? CHECK_OFFERINGS
+                                                                        : CHECK_ALL,
+                                         &b->used, &(hoist_resources){{0}}, b->types);
                 if (nt != b->n_types) {
                     hoist_resources_sub(&b->pool->usage, &b->maxcap);
                     claim_bounds(b);
