@@ -17,18 +17,6 @@
 #include "model/catalog.h"
 #include "model/objects.h"
 
-#define MAX_FILES 256
-
-typedef struct catalog_opts {
-    const char *files[MAX_FILES];
-    size_t n_files;
-    const char *catalog;
-    const char *provider;
-    const char *provider_config;
-    bool json;
-    hoist_log_level log_level;
-} catalog_opts;
-
 static void catalog_usage(FILE *out)
 {
     fprintf(out,
@@ -40,61 +28,31 @@ static void catalog_usage(FILE *out)
             "offerings. -f is repeatable; '-f -' reads standard input.\n");
 }
 
-/* Parse argv into o. Returns 0, or the exit status to stop with. */
-static int parse_args(int argc, char **argv, catalog_opts *o)
+/* Parse argv into o. Returns 0, -1 after --help, or the exit status to stop with. */
+static int parse_args(int argc, char **argv, hoist_cli_inputs *o)
 {
     static const struct option longopts[] = {
-        {"filename", required_argument, NULL, 'f'},
-        {"output", required_argument, NULL, 'o'},
-        {"catalog", required_argument, NULL, 'c'},
-        {"provider", required_argument, NULL, 'p'},
-        {"provider-config", required_argument, NULL, 'P'},
-        {"log-level", required_argument, NULL, 'l'},
+        HOIST_CLI_SHARED_LONGOPTS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    memset(o, 0, sizeof *o);
-    o->log_level = HOIST_LOG_WARN;
+    hoist_cli_inputs_init(o, false);
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "f:o:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'f':
-            if (o->n_files == MAX_FILES) {
-                fprintf(stderr, "hoist catalog: at most %d -f files\n", MAX_FILES);
-                return 2;
-            }
-            o->files[o->n_files++] = optarg;
-            break;
-        case 'o':
-            if (strcmp(optarg, "json") == 0)
-                o->json = true;
-            else if (strcmp(optarg, "text") == 0)
-                o->json = false;
-            else {
-                fprintf(stderr, "hoist catalog: -o: expected json or text, got \"%s\"\n", optarg);
-                return 2;
-            }
-            break;
-        case 'c': o->catalog = optarg; break;
-        case 'p': o->provider = optarg; break;
-        case 'P': o->provider_config = optarg; break;
-        case 'l':
-            if (hoist_log_level_parse(optarg, &o->log_level) < 0) {
-                fprintf(stderr, "hoist catalog: --log-level: unknown level \"%s\"\n", optarg);
-                return 2;
-            }
-            break;
-        case 'h': catalog_usage(stdout); return -1;
-        default: catalog_usage(stderr); return 2;
+        int rc = hoist_cli_shared_option(o, c, optarg, "catalog");
+        if (rc == 1)
+            continue;
+        if (rc == 2)
+            return 2;
+        if (c == 'h') {
+            catalog_usage(stdout);
+            return -1;
         }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "hoist catalog: unexpected argument \"%s\"\n", argv[optind]);
+        catalog_usage(stderr);
         return 2;
     }
-    if (o->n_files == 0) {
-        fprintf(stderr, "hoist catalog: give the NodePools with -f FILE\n");
+    if (hoist_cli_inputs_check(o, argc, argv, "catalog") != 0) {
         catalog_usage(stderr);
         return 2;
     }
@@ -206,7 +164,7 @@ static void print_text(const hoist_nodepool *np, hoist_pool_types *types)
 
 int hoist_cmd_catalog(int argc, char **argv)
 {
-    catalog_opts opts;
+    hoist_cli_inputs opts;
     int rc = parse_args(argc, argv, &opts);
     if (rc)
         return rc < 0 ? 0 : rc;

@@ -21,18 +21,10 @@
 #include "model/objects.h"
 #include "sched/plan.h"
 
-#define MAX_FILES 256
-
+/* hoist plan's options: the shared ones and its own. */
 typedef struct plan_opts {
-    const char *files[MAX_FILES];
-    size_t n_files;
-    const char *catalog;
-    const char *provider;
-    const char *provider_config;
-    const char *policy;
-    bool json;
-    bool offerings;
-    hoist_log_level log_level;
+    hoist_cli_inputs in;
+    bool offerings;   /* --offerings: launch offerings in the JSON */
 } plan_opts;
 
 static void plan_usage(FILE *out)
@@ -50,67 +42,36 @@ static void plan_usage(FILE *out)
             "1 no plan; 2 usage error.\n");
 }
 
+/* Parse argv into o. Returns 0, -1 after --help, or the exit status to stop with. */
 static int parse_args(int argc, char **argv, plan_opts *o)
 {
     static const struct option longopts[] = {
-        {"filename", required_argument, NULL, 'f'},
-        {"output", required_argument, NULL, 'o'},
-        {"catalog", required_argument, NULL, 'c'},
-        {"provider", required_argument, NULL, 'p'},
-        {"provider-config", required_argument, NULL, 'P'},
+        HOIST_CLI_SHARED_LONGOPTS,
         {"policy", required_argument, NULL, 'y'},
         {"offerings", no_argument, NULL, 'O'},
-        {"log-level", required_argument, NULL, 'l'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
-    o->log_level = HOIST_LOG_WARN;
-    o->json = true;
+    hoist_cli_inputs_init(&o->in, true);
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "f:o:h", longopts, NULL)) != -1) {
+        int rc = hoist_cli_shared_option(&o->in, c, optarg, "plan");
+        if (rc == 1)
+            continue;
+        if (rc == 2)
+            return 2;
         switch (c) {
-        case 'f':
-            if (o->n_files == MAX_FILES) {
-                fprintf(stderr, "hoist plan: at most %d -f files\n", MAX_FILES);
-                return 2;
-            }
-            o->files[o->n_files++] = optarg;
-            break;
-        case 'o':
-            if (strcmp(optarg, "json") == 0)
-                o->json = true;
-            else if (strcmp(optarg, "text") == 0)
-                o->json = false;
-            else {
-                fprintf(stderr, "hoist plan: -o: expected json or text, got \"%s\"\n", optarg);
-                return 2;
-            }
-            break;
         case 'O': o->offerings = true; break;
-        case 'c': o->catalog = optarg; break;
-        case 'p': o->provider = optarg; break;
-        case 'P': o->provider_config = optarg; break;
         case 'y':
             fprintf(stderr, "hoist plan: --policy: Lua policies are not implemented yet\n");
             return 2;
-        case 'l':
-            if (hoist_log_level_parse(optarg, &o->log_level) < 0) {
-                fprintf(stderr, "hoist plan: --log-level: unknown level \"%s\"\n", optarg);
-                return 2;
-            }
-            break;
         case 'h': plan_usage(stdout); return -1;
         default: plan_usage(stderr); return 2;
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "hoist plan: unexpected argument \"%s\"\n", argv[optind]);
-        return 2;
-    }
-    if (o->n_files == 0) {
-        fprintf(stderr, "hoist plan: give the snapshot with -f FILE\n");
+    if (hoist_cli_inputs_check(&o->in, argc, argv, "plan") != 0) {
         plan_usage(stderr);
         return 2;
     }
@@ -190,12 +151,12 @@ int hoist_cmd_plan(int argc, char **argv)
     json_t *out = NULL;
     rc = 1;
 
-    if (hoist_cli_load_objects(&objs, opts.files, opts.n_files, &err) < 0)
+    if (hoist_cli_load_objects(&objs, opts.in.files, opts.in.n_files, &err) < 0)
         goto fail;
     for (size_t i = 0; i < objs.n_errors; i++)
         fprintf(stderr, "hoist plan: rejected: %s\n", objs.errors[i]);
-    if (hoist_cli_provider_open(&prov, opts.provider, opts.catalog, opts.provider_config,
-                                opts.log_level, &err) < 0 ||
+    if (hoist_cli_provider_open(&prov, opts.in.provider, opts.in.catalog,
+                                opts.in.provider_config, opts.in.log_level, &err) < 0 ||
         hoist_cli_provider_catalog(&prov, &cat, &err) < 0) {
         hoist_cli_provider_close(&prov);
         goto fail;
@@ -204,7 +165,7 @@ int hoist_cmd_plan(int argc, char **argv)
 
     if (hoist_plan_compute(&objs, &cat, NULL, &plan, &err) < 0)
         goto fail;
-    if (opts.json) {
+    if (opts.in.json) {
         out = hoist_plan_to_json(&plan, &objs.names, opts.offerings);
         if (!out || add_rejected(out, &objs) < 0) {
             hoist_errf(&err, "out of memory");

@@ -4,6 +4,7 @@
 #include "cli/runtime.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,60 @@ static bool running_uninstalled(void)
     if (!realpath(HOIST_BUILD_DIR, build))
         return false;
     return strcmp(dir, build) == 0;
+}
+
+void hoist_cli_inputs_init(hoist_cli_inputs *in, bool json)
+{
+    memset(in, 0, sizeof *in);
+    in->json = json;
+    in->log_level = HOIST_LOG_WARN;
+}
+
+int hoist_cli_shared_option(hoist_cli_inputs *in, int opt, const char *arg, const char *cmd)
+{
+    switch (opt) {
+    case 'f':
+        if (in->n_files == HOIST_CLI_MAX_FILES) {
+            fprintf(stderr, "hoist %s: at most %d -f files\n", cmd, HOIST_CLI_MAX_FILES);
+            return 2;
+        }
+        in->files[in->n_files++] = arg;
+        return 1;
+    case 'o':
+        if (strcmp(arg, "json") == 0) {
+            in->json = true;
+        } else if (strcmp(arg, "text") == 0) {
+            in->json = false;
+        } else {
+            fprintf(stderr, "hoist %s: -o: expected json or text, got \"%s\"\n", cmd, arg);
+            return 2;
+        }
+        return 1;
+    case 'c': in->catalog = arg; return 1;
+    case 'p': in->provider = arg; return 1;
+    case 'P': in->provider_config = arg; return 1;
+    case 'l':
+        if (hoist_log_level_parse(arg, &in->log_level) < 0) {
+            fprintf(stderr, "hoist %s: --log-level: unknown level \"%s\"\n", cmd, arg);
+            return 2;
+        }
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+int hoist_cli_inputs_check(const hoist_cli_inputs *in, int argc, char **argv, const char *cmd)
+{
+    if (optind < argc) {
+        fprintf(stderr, "hoist %s: unexpected argument \"%s\"\n", cmd, argv[optind]);
+        return 2;
+    }
+    if (in->n_files == 0) {
+        fprintf(stderr, "hoist %s: give the objects with -f FILE\n", cmd);
+        return 2;
+    }
+    return 0;
 }
 
 const char *hoist_cli_build_dir(void)

@@ -18,6 +18,39 @@
 #include "plugin/loader.h"
 #include "util/error.h"
 
+/* Most -f files one command takes. */
+#define HOIST_CLI_MAX_FILES 256
+
+/* The options every snapshot command (plan, catalog, ...) shares. */
+typedef struct hoist_cli_inputs {
+    const char *files[HOIST_CLI_MAX_FILES]; /* -f, in order ("-" = standard input) */
+    size_t n_files;
+    const char *catalog;          /* --catalog: the mock provider's catalog */
+    const char *provider;         /* --provider: plugin path or name */
+    const char *provider_config;  /* --provider-config: JSON file */
+    bool json;                    /* -o json (else text) */
+    hoist_log_level log_level;    /* --log-level, default warn */
+} hoist_cli_inputs;
+
+/* getopt_long entries of the shared options; a command's own table starts
+ * with these (short options "f:o:", long ones as listed). */
+#define HOIST_CLI_SHARED_LONGOPTS                               \
+    {"filename", required_argument, NULL, 'f'},                 \
+    {"output", required_argument, NULL, 'o'},                   \
+    {"catalog", required_argument, NULL, 'c'},                  \
+    {"provider", required_argument, NULL, 'p'},                 \
+    {"provider-config", required_argument, NULL, 'P'},          \
+    {"log-level", required_argument, NULL, 'l'}
+
+/* Set defaults (json as given, log level warn, no files). */
+void hoist_cli_inputs_init(hoist_cli_inputs *in, bool json);
+/* Apply shared option `opt` with argument `arg`. Returns 1 when it was a
+ * shared option, 0 when it is not one, 2 (after a message naming `cmd`) when
+ * its argument is bad. */
+int hoist_cli_shared_option(hoist_cli_inputs *in, int opt, const char *arg, const char *cmd);
+/* After getopt: refuse stray arguments and a missing -f. Returns 0 or 2. */
+int hoist_cli_inputs_check(const hoist_cli_inputs *in, int argc, char **argv, const char *cmd);
+
 /* A provider plugin running on its own loop for one CLI invocation. */
 typedef struct hoist_cli_provider {
     uv_loop_t loop;

@@ -531,7 +531,7 @@ static bool min_values_ok(const pool *pl, const uint64_t *types)
 
 /* The value id of key k a bin is already committed to, -1 when open (a
  * claim that may still go several ways), -2 when the bin has no value. */
-static int bin_domain(sched *s, const bin *b, hoist_topo_key *k)
+static int bin_domain(const bin *b, hoist_topo_key *k)
 {
     if (k->hostname)
         return b->id;
@@ -560,7 +560,6 @@ static int bin_domain(sched *s, const bin *b, hoist_topo_key *k)
         }
         return common ? hoist_topo_value_id(k, common) : -2;
     }
-    (void)s;
     return -1;
 }
 
@@ -651,7 +650,7 @@ static void refresh_open_values(const sched *s, bin *b)
 
 /* The smallest count among the domains of key k eligible for pod sp (the
  * values its requirements allow), with minDomains: 0 when fewer domains. */
-static int32_t spread_min(sched *s, const hoist_group *g, const hoist_reqs *alt)
+static int32_t spread_min(const hoist_group *g, const hoist_reqs *alt)
 {
     hoist_topo_key *k = g->key;
     if (k->hostname)
@@ -666,7 +665,6 @@ static int32_t spread_min(sched *s, const hoist_group *g, const hoist_reqs *alt)
         if (c < min)
             min = c;
     }
-    (void)s;
     if (eligible == 0 || (g->min_domains > 0 && eligible < g->min_domains))
         return 0;
     return min;
@@ -712,7 +710,7 @@ static bool topology_ok(sched *s, spod *sp, int level, const bin *b, const uint6
             kc = &keys[(*n_keys)++];
             kc->key = k;
             kc->spread = NULL;
-            int d = bin_domain(s, b, k);
+            int d = bin_domain(b, k);
             if (d == -2)
                 return reject(s, true, "node has no %s label (%s)", k->key, g->describe);
             kc->fixed = d;
@@ -738,7 +736,7 @@ static bool topology_ok(sched *s, spod *sp, int level, const bin *b, const uint6
             if (inverse)
                 ok = hoist_counts_get(&g->owners, d) == 0;
             else if (g->kind == HOIST_GROUP_SPREAD)
-                ok = hoist_counts_get(&g->count, d) + 1 - spread_min(s, g, alt) <= g->max_skew;
+                ok = hoist_counts_get(&g->count, d) + 1 - spread_min(g, alt) <= g->max_skew;
             else if (g->kind == HOIST_GROUP_ANTI_AFFINITY)
                 ok = hoist_counts_get(&g->count, d) == 0;
             else /* affinity: where matching pods are, or anywhere for the first self-match */
@@ -1298,7 +1296,7 @@ static int place(sched *s, int32_t pi, placement *pl)
     /* counts: every group counting this pod, and the anti terms it holds */
     for (long m = 0; m < sp->n_matches; m++) {
         hoist_group *g = s->topo.groups[sp->matches[m]];
-        int d = bin_domain(s, b, g->key);
+        int d = bin_domain(b, g->key);
         if (d == -1) {
             /* an open claim gets a value so the pod can be counted */
             key_choice kc = {g->key, -1, bin_open_values(s, b, g->key, b->types),
@@ -1330,7 +1328,7 @@ static int place(sched *s, int32_t pi, placement *pl)
         hoist_group *g = sp->cons[c].g;
         if (g->kind != HOIST_GROUP_ANTI_AFFINITY || sp->cons[c].pref >= 0)
             continue;
-        int d = bin_domain(s, b, g->key);
+        int d = bin_domain(b, g->key);
         if (d >= 0) {
             if (hoist_counts_add(&g->owners, d, 1) < 0)
                 return oom(s);
@@ -1649,7 +1647,7 @@ static int count_bound(sched *s, const hoist_pod *p, bin *b)
         return oom(s);
     for (long i = 0; i < n; i++) {
         hoist_group *g = s->topo.groups[m[i]];
-        int d = bin_domain(s, b, g->key);
+        int d = bin_domain(b, g->key);
         if (d >= 0) {
             if (hoist_counts_add(&g->count, d, 1) < 0) {
                 free(m);
@@ -1665,7 +1663,7 @@ static int count_bound(sched *s, const hoist_pod *p, bin *b)
                                                    true, s->err);
         if (!g)
             return -1;
-        int d = bin_domain(s, b, g->key);
+        int d = bin_domain(b, g->key);
         if (d >= 0) {
             if (hoist_counts_add(&g->owners, d, 1) < 0)
                 return oom(s);
@@ -2216,13 +2214,10 @@ static int plan_pass(hoist_objects *o, const hoist_catalog *c, const hoist_plan_
         goto done;
 
     qsort(s.pods, s.n_pods, sizeof *s.pods, compare_pods);
-    size_t n_unsched = 0;
     for (size_t i = 0; i < s.n_pods; i++) {
         spod *sp = &s.pods[i];
-        if (sp->invalid) {
-            n_unsched++;
+        if (sp->invalid)
             continue;
-        }
         int failed = 0;
         bool placed = false;
         for (int level = 0; level <= sp->n_prefs && !placed && !failed; level++)
@@ -2230,7 +2225,6 @@ static int plan_pass(hoist_objects *o, const hoist_catalog *c, const hoist_plan_
         if (failed)
             goto done;
         if (!placed) {
-            n_unsched++;
             sp->invalid = explain(&s, sp);
             if (!sp->invalid) {
                 oom(&s);
@@ -2253,7 +2247,6 @@ static int plan_pass(hoist_objects *o, const hoist_catalog *c, const hoist_plan_
             goto done;
         }
     }
-    (void)n_unsched;
     rc = 0;
 done:
     for (size_t i = 0; i < s.n_bins; i++)
