@@ -43,6 +43,7 @@ typedef struct pool {
     size_t n_eff;                 /* the efficient types as cover items */
     hoist_cover_item *eff;
     size_t *by_price;             /* type indices, cheapest first */
+    double *score;                /* per type: score_type's score (0 without the hook) */
 } pool;
 
 /* A place pods can go: an existing node or a new claim. */
@@ -129,6 +130,8 @@ typedef struct sched {
     uint64_t *scratch_types;      /* candidate type set of the check in progress */
     uint64_t *scratch_explain;    /* type set used while explaining a rejection */
     uint32_t cap_vcpus;           /* new claims start from types this small (0: any) */
+    const hoist_plan_hooks *hooks;/* borrowed; may be NULL */
+    size_t hook_errors;
     bool why_permanent;           /* the last rejection cannot change later */
 } sched;
 
@@ -282,6 +285,23 @@ static const char *node_pool_name(const hoist_node *n)
 
 static void claim_bounds(bin *b);
 
+/* Ask the score_type hook about one type of pool pl; its score goes to
+ * *score. True when the type stays. A failing hook keeps the type. */
+static bool keep_type(sched *s, const pool *pl, const hoist_pool_type *pt, double *score_out)
+{
+    *score_out = 0.0;
+    if (!s->hooks || !s->hooks->score_type)
+        return true;
+    bool keep = true;
+    double score = 0.0;
+    if (s->hooks->score_type(s->hooks->ctx, pl->np, pt->type, &keep, &score) < 0) {
+        s->hook_errors++;
+        return true;
+    }
+    *score_out = isfinite(score) ? score : 0.0;
+    return keep;
+}
+
 /* How much dearer than the cheapest mix of types holding the same capacity a
  * type may be and still count as efficient. A claim that holds an efficient
  * type does not grow past the efficient types: it stops where buying more
@@ -372,7 +392,11 @@ static int setup_pools(sched *s)
         if (hoist_nodepool_requirements(s->a, pl->np, &pl->reqs, s->err) < 0 ||
             hoist_nodepool_types(s->a, s->c, s->o, pl->np, &pl->pt, s->err) < 0)
             return -1;
-        /* keep only available offerings; drop types left with none */
+        /* keep only available offerings; drop types left with none, and those
+         * the score_type hook refuses */
+        pl->score = hoist_arena_calloc(s->a, pl->pt.n ? pl->pt.n : 1, sizeof *pl->score);
+        if (!pl->score)
+            return oom(s);
         size_t n = 0;
         for (size_t t = 0; t < pl->pt.n; t++) {
             hoist_pool_type *pt = &pl->pt.items[t];
@@ -381,8 +405,11 @@ static int setup_pools(sched *s)
                 if (pt->offerings[j]->available)
                     pt->offerings[k++] = pt->offerings[j];
             pt->n_offerings = k;
-            if (k)
+            double score;
+            if (k && keep_type(s, pl, pt, &score)) {
+                pl->score[n] = score;
                 pl->pt.items[n++] = *pt;
+            }
         }
         pl->pt.n = n;
         pl->words = (n + WORD_BITS - 1) / WORD_BITS;
@@ -1862,7 +1889,8 @@ static int finish_claim(sched *s, bin *b, hoist_plan *plan, hoist_plan_claim *ou
     out->taints = p->np->taints;
     /* the cheapest allowed offerings of the remaining types, kept sorted in a
      * bounded array (each type's offerings are already sorted by price) */
-    size_t want = s->max_offerings;
+    bool hooked = s->hooks && s->hooks->order_offerings;
+    size_t want = hooked ? 4 * s->max_offerings : s->max_offerings;
     hoist_plan_offering *all = hoist_arena_calloc(&plan->arena, want + 1, sizeof *all);
     if (!all)
         return oom(s);
@@ -1879,7 +1907,7 @@ static int finish_claim(sched *s, bin *b, hoist_plan *plan, hoist_plan_claim *ou
                 !reqs_allow(&b->reqs, HOIST_LABEL_CAPACITY_TYPE,
                             hoist_capacity_type_name(off->capacity_type)))
                 continue;
-            hoist_plan_offering x = {pt->type, off};
+            hoist_plan_offering x = {pt->type, off, p->score[t]};
             if (k == want && compare_plan_offerings(&x, &all[k - 1]) >= 0)
                 continue;
             size_t at = k < want ? k++ : want - 1;
@@ -1892,9 +1920,28 @@ static int finish_claim(sched *s, bin *b, hoist_plan *plan, hoist_plan_claim *ou
     }
     if (k == 0)
         return hoist_errf(s->err, "internal: claim %s has no offering", b->name);
-    out->chosen = all[0];
     out->n_offerings = k;
     out->offerings = all;
+    if (hooked) {
+        /* the hook sees the claim as it stands, its offerings cheapest first */
+        out->n_pods = b->n_pods;
+        out->pods = hoist_arena_calloc(&plan->arena, b->n_pods + 1, sizeof *out->pods);
+        if (!out->pods)
+            return oom(s);
+        for (size_t i = 0; i < b->n_pods; i++)
+            out->pods[i] = s->pods[b->pods[i]].pod;
+        hoist_plan_offering *copy = hoist_arena_calloc(&plan->arena, k, sizeof *copy);
+        if (!copy)
+            return oom(s);
+        memcpy(copy, all, k * sizeof *copy);
+        if (s->hooks->order_offerings(s->hooks->ctx, out, copy, k) < 0)
+            s->hook_errors++;
+        else
+            memcpy(all, copy, k * sizeof *all);
+        if (k > s->max_offerings)
+            out->n_offerings = s->max_offerings;
+    }
+    out->chosen = all[0];
     /* instance type options: distinct types of the launch offerings, in order */
     out->types = hoist_arena_calloc(&plan->arena, out->n_offerings, sizeof *out->types);
     if (!out->types)
@@ -2141,6 +2188,7 @@ static int plan_pass(hoist_objects *o, const hoist_catalog *c, const hoist_plan_
     s.err = err;
     s.max_offerings = opts && opts->max_offerings ? opts->max_offerings : HOIST_PLAN_MAX_OFFERINGS;
     s.cap_vcpus = cap_vcpus;
+    s.hooks = opts ? opts->hooks : NULL;
     hoist_strmap_init(&s.sigs);
     hoist_topology_init(&s.topo, &scratch, o);
     int rc = -1;
@@ -2234,6 +2282,7 @@ static int plan_pass(hoist_objects *o, const hoist_catalog *c, const hoist_plan_
     }
     if (build_plan(&s, plan) < 0)
         goto done;
+    plan->hook_errors = s.hook_errors;
     for (size_t i = 0; i < s.n_pods; i++) {
         spod *sp = &s.pods[i];
         if (sp->placed >= 0)

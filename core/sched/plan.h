@@ -41,18 +41,42 @@
 /* Most offerings a claim's launch request carries (Karpenter sends 60 types). */
 #define HOIST_PLAN_MAX_OFFERINGS 60
 
-typedef struct hoist_plan_options {
-    size_t max_offerings;  /* offerings per launch request; 0 = HOIST_PLAN_MAX_OFFERINGS */
-} hoist_plan_options;
-
 /* One offering of a claim's launch request. */
 typedef struct hoist_plan_offering {
     const hoist_instance_type *type;  /* borrowed from the catalog */
     const hoist_offering *offering;   /* borrowed from the catalog */
+    double score;                     /* the type's score from the score_type hook (0 without) */
 } hoist_plan_offering;
 
+typedef struct hoist_plan_claim hoist_plan_claim;
+
+/* Decisions a caller (a Lua policy, a test) may take over from the
+ * planner's defaults. Every hook returns 0, or -1 when it failed: the
+ * planner then keeps its default for that call and counts the failure in
+ * hoist_plan.hook_errors. Hooks are called on the planning thread and must
+ * not keep the pointers they are lent. */
+typedef struct hoist_plan_hooks {
+    void *ctx;  /* first argument of every hook */
+    /* Decide whether NodePool np may use instance type it (*keep, default
+     * true) and its score (*score, default 0; handed to order_offerings).
+     * Called once per (NodePool, type) per packing pass. NULL: keep all. */
+    int (*score_type)(void *ctx, const hoist_nodepool *np, const hoist_instance_type *it,
+                      bool *keep, double *score);
+    /* Reorder offs[0..n) in place: the compatible offerings of a finished
+     * claim, cheapest first (at most 4 x max_offerings of them). The first
+     * becomes the claim's choice; the first max_offerings its launch
+     * request. NULL: cheapest first. */
+    int (*order_offerings)(void *ctx, const hoist_plan_claim *claim, hoist_plan_offering *offs,
+                           size_t n);
+} hoist_plan_hooks;
+
+typedef struct hoist_plan_options {
+    size_t max_offerings;          /* offerings per launch request; 0 = HOIST_PLAN_MAX_OFFERINGS */
+    const hoist_plan_hooks *hooks; /* borrowed; NULL = the C defaults */
+} hoist_plan_options;
+
 /* A new machine to buy. */
-typedef struct hoist_plan_claim {
+struct hoist_plan_claim {
     const hoist_nodepool *nodepool;     /* borrowed from the snapshot */
     hoist_plan_offering chosen;         /* the cheapest offering of the compatible set */
     size_t n_types;
@@ -66,7 +90,7 @@ typedef struct hoist_plan_claim {
     hoist_resources requests;           /* its pods' requests plus DaemonSet overhead */
     size_t n_pods;
     const hoist_pod **pods;             /* borrowed */
-} hoist_plan_claim;
+};
 
 /* Pending pods placed on a node that already exists (Ready or in flight). */
 typedef struct hoist_plan_existing {
@@ -96,6 +120,7 @@ typedef struct hoist_plan {
     double lower_bound_per_hour;          /* cheapest fractional cover of the new claims'
                                              cpu and memory (see sched/bound.h) */
     size_t n_pending;                     /* pending pods considered */
+    size_t hook_errors;                   /* hook calls that failed (defaults used) */
 } hoist_plan;
 
 /* Decide. `o` is borrowed (its name table may grow), `c` is borrowed; both
