@@ -1,0 +1,2 @@
+-- Forgets to return the hooks table.
+local function run() return 1 end
