@@ -13,7 +13,11 @@
 
 #include <jansson.h>
 
+#include "policy/check.h"
 #include "policy/policy.h"
+
+/* cli/cmd_policy.c, linked into this test */
+int hoist_cmd_policy(int argc, char **argv);
 
 static char fixture_path[4096];
 
@@ -565,6 +569,190 @@ static void test_reload(void **state)
     rmdir(dir);
 }
 
+/* ---- hoist policy check ------------------------------------------------- */
+
+/* Run the check with a JSON report; returns the exit status, *report the
+ * parsed report (caller frees). */
+static int run_check(const char *path, const char *const *hooks, size_t n_hooks,
+                     const hoist_policy_limits *limits, json_t **report)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    assert_non_null(out);
+    hoist_policy_check_options o = {hooks, n_hooks, true, limits};
+    int rc = hoist_policy_check(path, &o, out);
+    fclose(out);
+    json_error_t je;
+    *report = json_loads(buf, 0, &je);
+    if (!*report)
+        fail_msg("check printed no JSON (%s): %s", je.text, buf);
+    free(buf);
+    return rc;
+}
+
+static json_t *report_hook(const json_t *report, const char *hook)
+{
+    size_t i;
+    json_t *h;
+    json_array_foreach(json_object_get(report, "hooks"), i, h) {
+        if (!strcmp(json_string_value(json_object_get(h, "hook")), hook))
+            return h;
+    }
+    fail_msg("no report entry for hook %s", hook);
+    return NULL;
+}
+
+static void test_hook_api_table(void **state)
+{
+    (void)state;
+    static const char *const known[] = {"close_batch",     "score_type", "order_offerings",
+                                        "decorate_launch", "recycle",    "headroom"};
+    assert_int_equal(hoist_policy_hook_api_count(), 6);
+    for (size_t i = 0; i < 6; i++) {
+        const hoist_policy_hook_api *a = hoist_policy_hook_api_find(known[i]);
+        assert_non_null(a);
+        assert_string_equal(a->name, known[i]);
+    }
+    assert_null(hoist_policy_hook_api_find("helper"));
+    json_t *f = hoist_policy_check_fixture();
+    assert_non_null(f);
+    assert_int_equal(json_array_size(json_object_get(f, "offerings")), 3);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(f, "node"), "age_seconds")),
+                     864000);
+    json_decref(f);
+}
+
+static void test_check_good_policy(void **state)
+{
+    (void)state;
+    json_t *r = NULL;
+    assert_int_equal(run_check(fixture("check_all.lua"), NULL, 0, NULL, &r), 0);
+    assert_true(json_is_true(json_object_get(r, "ok")));
+    assert_string_equal(json_string_value(json_object_get(r, "name")), "check-all");
+    assert_int_equal(json_array_size(json_object_get(r, "hooks")), 7);
+    static const char *const hooks[] = {"close_batch",     "score_type", "order_offerings",
+                                        "decorate_launch", "recycle",    "headroom"};
+    for (size_t i = 0; i < 6; i++)
+        assert_true(json_is_true(json_object_get(report_hook(r, hooks[i]), "ok")));
+    /* the fixture reached the hooks: the high-priority pod closes the batch,
+     * the 10-day-old g5 node is recycled, the m5.large scores 2*10+5 */
+    assert_true(json_is_true(json_object_get(report_hook(r, "close_batch"), "result")));
+    assert_has(json_string_value(json_object_get(report_hook(r, "recycle"), "result")), "7 days");
+    assert_int_equal(json_integer_value(json_object_get(report_hook(r, "score_type"), "result")), 25);
+    json_t *order = json_object_get(report_hook(r, "order_offerings"), "result");
+    assert_int_equal(json_integer_value(json_array_get(order, 0)), 3);
+    /* an unknown hook is a warning, not an error */
+    json_t *helper = report_hook(r, "helper");
+    assert_true(json_is_false(json_object_get(helper, "known")));
+    assert_has(json_string_value(json_object_get(helper, "warning")), "not a hook of the API");
+    json_decref(r);
+}
+
+static void test_check_bad_policy(void **state)
+{
+    (void)state;
+    json_t *r = NULL;
+    assert_int_equal(run_check(fixture("check_bad.lua"), NULL, 0, NULL, &r), 1);
+    assert_true(json_is_false(json_object_get(r, "ok")));
+    static const struct {
+        const char *hook, *want;
+    } cases[] = {
+        {"close_batch", "expected a boolean, got a string"},
+        {"score_type", "expected a number, false or nil, got a string"},
+        {"order_offerings", "element 2: index 1 appears twice"},
+        {"decorate_launch", "taints[1].effect: expected NoSchedule"},
+        {"recycle", "expected nil or a string (the reason), got true"},
+        {"headroom", "cpu: invalid quantity \"12x\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *h = report_hook(r, cases[i].hook);
+        assert_true(json_is_false(json_object_get(h, "ok")));
+        assert_has(json_string_value(json_object_get(h, "error")), cases[i].want);
+    }
+    json_decref(r);
+
+    /* score_type returning a string, alone */
+    static const char *const only[] = {"score_type"};
+    assert_int_equal(run_check(fixture("wrong_type.lua"), only, 1, NULL, &r), 1);
+    assert_int_equal(json_array_size(json_object_get(r, "hooks")), 1);
+    assert_has(json_string_value(json_object_get(report_hook(r, "score_type"), "error")),
+               "got a string");
+    assert_string_equal(json_string_value(json_object_get(report_hook(r, "score_type"), "result")),
+                        "high");
+    json_decref(r);
+
+    /* a listed hook the policy does not define */
+    static const char *const missing[] = {"recycle"};
+    assert_int_equal(run_check(fixture("good.lua"), missing, 1, NULL, &r), 1);
+    assert_has(json_string_value(json_object_get(report_hook(r, "recycle"), "error")),
+               "does not define");
+    json_decref(r);
+
+    /* a policy that does not load */
+    assert_int_equal(run_check(fixture("syntax_error.lua"), NULL, 0, NULL, &r), 1);
+    assert_has(json_string_value(json_object_get(r, "error")), "syntax_error.lua:3:");
+    json_decref(r);
+}
+
+static void test_check_runaway_hook(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/hoist-policy-check-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    static const char text[] = "return {\n  recycle = function(node)\n    while true do end\n"
+                               "  end,\n}\n";
+    assert_int_equal(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
+    close(fd);
+    hoist_policy_limits l = hoist_policy_limits_default();
+    l.budget_ms = 5;
+    json_t *r = NULL;
+    assert_int_equal(run_check(path, NULL, 0, &l, &r), 1);
+    json_t *h = report_hook(r, "recycle");
+    assert_has(json_string_value(json_object_get(h, "error")), ":3: policy exceeded its time budget");
+    assert_null(json_object_get(h, "result"));
+    json_decref(r);
+    unlink(path);
+}
+
+static int cmd(const char *a1, const char *a2, const char *a3, const char *a4, const char *a5)
+{
+    char *argv[8] = {(char *)"policy"};
+    int argc = 1;
+    const char *args[] = {a1, a2, a3, a4, a5};
+    for (size_t i = 0; i < 5 && args[i]; i++)
+        argv[argc++] = (char *)args[i];
+    argv[argc] = NULL;
+    return hoist_cmd_policy(argc, argv);
+}
+
+static void test_cmd_policy(void **state)
+{
+    (void)state;
+    char good[4096], bad[4096];
+    snprintf(good, sizeof good, "%s", fixture("check_all.lua"));
+    snprintf(bad, sizeof bad, "%s", fixture("check_bad.lua"));
+    /* usage errors: 2 */
+    assert_int_equal(cmd(NULL, NULL, NULL, NULL, NULL), 2);
+    assert_int_equal(cmd("lint", good, NULL, NULL, NULL), 2);
+    assert_int_equal(cmd("check", NULL, NULL, NULL, NULL), 2);
+    assert_int_equal(cmd("check", "-o", "yaml", good, NULL), 2);
+    assert_int_equal(cmd("check", "-o", NULL, NULL, NULL), 2);
+    assert_int_equal(cmd("check", "--frobnicate", good, NULL, NULL), 2);
+    assert_int_equal(cmd("check", good, bad, NULL, NULL), 2);
+    assert_int_equal(cmd("check", "--hooks", ",", good, NULL), 2);
+    /* results: 0 good, 1 bad */
+    assert_int_equal(cmd("check", good, NULL, NULL, NULL), 0);
+    assert_int_equal(cmd("check", "-o", "json", good, NULL), 0);
+    assert_int_equal(cmd("check", "--hooks", "recycle,headroom", good, NULL), 0);
+    assert_int_equal(cmd("check", bad, NULL, NULL, NULL), 1);
+    assert_int_equal(cmd("check", "--hooks", "close_batch", bad, "-o"), 2);
+    assert_int_equal(cmd("check", "--output", "text", "--hooks", "close_batch"), 2);
+    assert_int_equal(cmd("check", "--hooks", "close_batch", bad, NULL), 1);
+    assert_int_equal(cmd("check", fixture("does_not_exist.lua"), NULL, NULL, NULL), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -587,6 +775,11 @@ int main(void)
         cmocka_unit_test(test_load_errors),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_reload),
+        cmocka_unit_test(test_hook_api_table),
+        cmocka_unit_test(test_check_good_policy),
+        cmocka_unit_test(test_check_bad_policy),
+        cmocka_unit_test(test_check_runaway_hook),
+        cmocka_unit_test(test_cmd_policy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
