@@ -208,6 +208,25 @@ static int sandbox_xpcall(lua_State *L)
     return lua_gettop(L);
 }
 
+/* setmetatable that refuses __gc: Lua runs finalizers with debug hooks off,
+ * so a looping finalizer would escape the time and instruction limits. A
+ * table is only marked for finalization when its metatable has __gc at the
+ * time of setmetatable, so checking here is enough. */
+static int sandbox_setmetatable(lua_State *L)
+{
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        lua_pushliteral(L, "__gc");
+        int t = lua_rawget(L, 2);
+        lua_pop(L, 1);
+        if (t != LUA_TNIL)
+            return luaL_error(L, "__gc metamethods are not allowed in a policy");
+    }
+    lua_pushvalue(L, lua_upvalueindex(1)); /* the real setmetatable */
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
 static int sandbox_collectgarbage(lua_State *L)
 {
     const char *opt = luaL_optstring(L, 1, "collect");
@@ -261,6 +280,9 @@ static void open_sandbox(lua_State *L)
     lua_getfield(L, -1, "load");
     lua_pushcclosure(L, sandbox_load, 1);
     lua_setfield(L, -2, "load");
+    lua_getfield(L, -1, "setmetatable");
+    lua_pushcclosure(L, sandbox_setmetatable, 1);
+    lua_setfield(L, -2, "setmetatable");
     lua_pushcfunction(L, sandbox_pcall);
     lua_setfield(L, -2, "pcall");
     lua_pushcfunction(L, sandbox_xpcall);

@@ -12,13 +12,16 @@
  *     }
  *
  * Sandbox. The state sees only:
- *   - base: assert error getmetatable ipairs next pairs pcall print rawequal
- *     rawget rawlen rawset select setmetatable tonumber tostring type xpcall
- *     _G _VERSION, plus
+ *   - base: assert error getmetatable ipairs next pairs rawequal rawget
+ *     rawlen rawset select tonumber tostring type _G _VERSION, plus
  *       load            text chunks only (mode is forced to "t"; a binary
  *                       chunk is refused with "attempt to load a binary chunk")
  *       collectgarbage  only collectgarbage("count")
- *       print           writes "policy NAME: ..." to standard error
+ *       pcall, xpcall   as usual, but a time or instruction stop passes through
+ *       print           writes "policy PATH: ..." to standard error
+ *       setmetatable    refuses a metatable with a __gc field (Lua runs
+ *                       finalizers with debug hooks off, so a finalizer
+ *                       could escape the limits)
  *     (dofile, loadfile and warn are absent);
  *   - string (without string.dump), table, math, utf8;
  *   - os.time and os.clock (no other os function).

@@ -342,6 +342,20 @@ static void test_sandbox_contents(void **state)
     hoist_policy_free(p);
 }
 
+static void test_gc_finalizer_refused(void **state)
+{
+    (void)state;
+    hoist_policy *p = load_ok("gc_finalizer.lua", NULL);
+    hoist_err err = {{0}};
+    call_fails(p, "run", NULL, &err);
+    assert_has(err.msg, "gc_finalizer.lua:5: __gc metamethods are not allowed in a policy");
+    json_t *r = call_ok(p, "later", NULL);
+    assert_string_equal(json_string_value(r), "fine");
+    json_decref(r);
+    assert_still_works(p);
+    hoist_policy_free(p); /* returns: no finalizer runs at close either */
+}
+
 /* ---- errors and wrong results ------------------------------------------- */
 
 static void test_error_boom(void **state)
@@ -770,6 +784,7 @@ int main(void)
         cmocka_unit_test(test_load_bytecode),
         cmocka_unit_test(test_bytecode_file_refused),
         cmocka_unit_test(test_sandbox_contents),
+        cmocka_unit_test(test_gc_finalizer_refused),
         cmocka_unit_test(test_error_boom),
         cmocka_unit_test(test_wrong_result_types),
         cmocka_unit_test(test_load_errors),
