@@ -345,7 +345,9 @@ static void test_sandbox_contents(void **state)
 static void test_gc_finalizer_refused(void **state)
 {
     (void)state;
-    hoist_policy *p = load_ok("gc_finalizer.lua", NULL);
+    hoist_policy_limits l = hoist_policy_limits_default();
+    l.budget_ms = 10000; /* slow sanitizer builds: only __gc may fail here */
+    hoist_policy *p = load_ok("gc_finalizer.lua", &l);
     hoist_err err = {{0}};
     call_fails(p, "run", NULL, &err);
     assert_has(err.msg, "gc_finalizer.lua:5: __gc metamethods are not allowed in a policy");

@@ -10,7 +10,7 @@ return {
     local t = setmetatable({}, mt)
     mt.__gc = function() while true do end end
     t = nil
-    for i = 1, 100000 do local garbage = { i } end
+    for i = 1, 20000 do local garbage = { i } end
     return "fine"
   end,
   ok = function() return 42 end,
