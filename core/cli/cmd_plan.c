@@ -19,25 +19,30 @@
 #include "cli/runtime.h"
 #include "model/catalog.h"
 #include "model/objects.h"
+#include "policy/plan_hooks.h"
+#include "policy/policy.h"
 #include "sched/plan.h"
 
 /* hoist plan's options: the shared ones and its own. */
 typedef struct plan_opts {
     hoist_cli_inputs in;
-    bool offerings;   /* --offerings: launch offerings in the JSON */
+    bool offerings;      /* --offerings: launch offerings in the JSON */
+    const char *policy;  /* --policy: a Lua policy file */
 } plan_opts;
 
 static void plan_usage(FILE *out)
 {
     fprintf(out,
             "usage: hoist plan -f FILE... [--catalog F | --provider P.so]\n"
-            "                  [--provider-config F] [-o json|text] [--offerings]\n"
-            "                  [--log-level L]\n"
+            "                  [--provider-config F] [--policy F.lua] [-o json|text]\n"
+            "                  [--offerings] [--log-level L]\n"
             "\n"
             "Decides where the pending pods in the files go: onto existing or in-flight\n"
             "nodes, or onto new machines (claims) bought from the NodePools, at the lowest\n"
             "price. -f is repeatable; '-f -' reads standard input. --offerings adds each\n"
             "new machine's launch request (its cheapest compatible offerings) to the JSON.\n"
+            "--policy runs a Lua policy's score_type and order_offerings hooks (see\n"
+            "policies/README.md); a hook that fails leaves hoist's default in force.\n"
             "Exit status: 0 planned; 3 planned, but some objects were rejected;\n"
             "1 no plan; 2 usage error.\n");
 }
@@ -64,9 +69,7 @@ static int parse_args(int argc, char **argv, plan_opts *o)
             return 2;
         switch (c) {
         case 'O': o->offerings = true; break;
-        case 'y':
-            fprintf(stderr, "hoist plan: --policy: Lua policies are not implemented yet\n");
-            return 2;
+        case 'y': o->policy = optarg; break;
         case 'h': plan_usage(stdout); return -1;
         default: plan_usage(stderr); return 2;
         }
@@ -148,6 +151,10 @@ int hoist_cmd_plan(int argc, char **argv)
     hoist_cli_provider prov;
     hoist_plan plan;
     memset(&plan, 0, sizeof plan);
+    hoist_policy *policy = NULL;
+    hoist_policy_plan policy_hooks;
+    memset(&policy_hooks, 0, sizeof policy_hooks);
+    hoist_plan_options popts = {0, NULL};
     json_t *out = NULL;
     rc = 1;
 
@@ -163,8 +170,20 @@ int hoist_cmd_plan(int argc, char **argv)
     }
     hoist_cli_provider_close(&prov);
 
-    if (hoist_plan_compute(&objs, &cat, NULL, &plan, &err) < 0)
+    if (opts.policy) {
+        hoist_policy_limits limits = hoist_policy_limits_default();
+        if (!(policy = hoist_policy_load(opts.policy, &limits, &err)))
+            goto fail;
+        hoist_policy_plan_init(&policy_hooks, policy);
+        popts.hooks = &policy_hooks.hooks;
+    }
+    if (hoist_plan_compute(&objs, &cat, &popts, &plan, &err) < 0)
         goto fail;
+    if (policy_hooks.errors)
+        fprintf(stderr,
+                "hoist plan: policy %s: %zu hook call(s) failed and hoist's default decided "
+                "them; the last: %s\n",
+                opts.policy, policy_hooks.errors, policy_hooks.last_error.msg);
     if (opts.in.json) {
         out = hoist_plan_to_json(&plan, &objs.names, opts.offerings);
         if (!out || add_rejected(out, &objs) < 0) {
@@ -185,6 +204,7 @@ fail:
         fprintf(stderr, "hoist plan: %s\n", err.msg);
     json_decref(out);
     hoist_plan_free(&plan);
+    hoist_policy_free(policy);
     hoist_catalog_free(&cat);
     hoist_objects_free(&objs);
     return rc;

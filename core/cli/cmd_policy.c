@@ -8,10 +8,6 @@
 #include "cli/commands.h"
 #include "policy/check.h"
 
-/* Declared in cli/commands.h once the command is dispatched from main.c;
- * repeated here so this file compiles with -Wmissing-prototypes until then. */
-int hoist_cmd_policy(int argc, char **argv);
-
 static void policy_usage(FILE *out)
 {
     fprintf(out,

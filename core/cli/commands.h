@@ -10,5 +10,6 @@ int hoist_cmd_version(int argc, char **argv);
 int hoist_cmd_plugin(int argc, char **argv);   /* hoist plugin info P.so */
 int hoist_cmd_catalog(int argc, char **argv);  /* hoist catalog -f F... */
 int hoist_cmd_plan(int argc, char **argv);     /* hoist plan -f F... */
+int hoist_cmd_policy(int argc, char **argv);   /* hoist policy check F */
 
 #endif

@@ -27,6 +27,7 @@ static void usage(FILE *out)
             "                               to buy\n"
             "  catalog -f FILE...           instance types each NodePool may launch, with\n"
             "                               capacity, allocatable and offerings\n"
+            "  policy check F.lua           load a Lua policy, run its hooks on a fixture\n"
             "  plugin info P.so             describe a provider plugin\n"
             "  version                      print the version\n"
             "\n"
@@ -46,6 +47,8 @@ int main(int argc, char **argv)
         return hoist_cmd_plan(argc - 1, argv + 1);
     if (!strcmp(cmd, "catalog"))
         return hoist_cmd_catalog(argc - 1, argv + 1);
+    if (!strcmp(cmd, "policy"))
+        return hoist_cmd_policy(argc - 1, argv + 1);
     if (!strcmp(cmd, "plugin"))
         return hoist_cmd_plugin(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {

@@ -50,6 +50,8 @@
 #include "model/catalog.h"
 #include "model/objects.h"
 #include "sched/plan.h"
+#include "policy/plan_hooks.h"
+#include "policy/policy.h"
 #include "workloads.h"
 
 /* Targets of issue 3 (one core). */
@@ -59,6 +61,8 @@
 #define TARGET_B_MS 1000.0      /* 10,000 pods on the real catalog under 1 s */
 #define TARGET_C_MS 2000.0      /* the whole `hoist plan` process, 20,000 pods, under 2 s */
 #define TARGET_A_PODS 20000
+/* Issue 4: pods of (a) decided with and without a Lua scoring hook. */
+#define TARGET_P_PODS 10000
 #define TARGET_B_PODS 10000
 
 #define MAX_SIZES 32
@@ -106,6 +110,8 @@ typedef struct run_result {
     size_t unschedulable;
     size_t expect_unschedulable;
     double rss_mb;         /* peak RSS of the child */
+    double policy_ms;      /* (p): the same decision with the Lua scoring hook */
+    size_t policy_calls;   /* (p): hook calls the policy served */
     char error[512];
 } run_result;
 
@@ -117,22 +123,24 @@ typedef struct bench_opts {
     int repeat;
     uint64_t seed;
     const char *keep_dir;
-    bool run_a, run_b, run_c;
+    bool run_a, run_b, run_c, run_p;
     bool verbose;          /* list unschedulable pods and their reasons */
+    bool policy_pass;      /* run_karpenter: decide again with the Lua scoring hook */
 } bench_opts;
 
 /* Decide o over c `repeat` times; fill r from the fastest run. With verbose,
  * print the unschedulable pods of the last run. */
 static int decide(hoist_objects *o, const hoist_catalog *c, int repeat, bool verbose,
-                  run_result *r)
+                  const hoist_plan_hooks *hooks, run_result *r)
 {
+    hoist_plan_options popts = {0, hooks};
     hoist_err err = {{0}};
     r->decide_ms = -1;
     for (int i = 0; i < repeat; i++) {
         hoist_plan plan;
         memset(&plan, 0, sizeof plan);
         double t0 = now_ms();
-        int rc = hoist_plan_compute(o, c, NULL, &plan, &err);
+        int rc = hoist_plan_compute(o, c, &popts, &plan, &err);
         double dt = now_ms() - t0;
         if (rc < 0) {
             set_error(r->error, sizeof r->error, "hoist_plan_compute: %s", err.msg);
@@ -190,7 +198,33 @@ static int run_karpenter(size_t n, const bench_opts *opt, run_result *r)
     if (rc < 0)
         goto out;
     r->setup_ms = now_ms() - t0;
-    rc = decide(&o, &c, opt->repeat, opt->verbose, r);
+    rc = decide(&o, &c, opt->repeat, opt->verbose, NULL, r);
+    if (rc == 0 && opt->policy_pass) {
+        /* the same snapshot again, with a per-instance-type Lua scoring hook */
+        char path[4096];
+        snprintf(path, sizeof path, "%s/tests/bench/score-policy.lua",
+                 env_or("HOIST_SRCDIR", HOIST_BENCH_SRCDIR));
+        hoist_policy_limits limits = hoist_policy_limits_default();
+        hoist_policy *pol = hoist_policy_load(path, &limits, &err);
+        if (!pol) {
+            set_error(r->error, sizeof r->error, "%s", err.msg);
+            rc = -1;
+            goto out;
+        }
+        hoist_policy_plan pp;
+        hoist_policy_plan_init(&pp, pol);
+        run_result c_only = *r;
+        rc = decide(&o, &c, opt->repeat, false, &pp.hooks, r);
+        r->policy_ms = r->decide_ms;
+        r->policy_calls = (size_t)hoist_policy_stats_get(pol).calls;
+        r->decide_ms = c_only.decide_ms;
+        if (rc == 0 && pp.errors) {
+            set_error(r->error, sizeof r->error, "the scoring hook failed: %s",
+                      pp.last_error.msg);
+            rc = -1;
+        }
+        hoist_policy_free(pol);
+    }
 out:
     hoist_objects_free(&o);
     hoist_catalog_free(&c);
@@ -254,7 +288,7 @@ static int run_perf(size_t n, const bench_opts *opt, run_result *r)
     if (rc < 0)
         goto out;
     r->setup_ms = now_ms() - t0;
-    rc = decide(&o, &c, opt->repeat, opt->verbose, r);
+    rc = decide(&o, &c, opt->repeat, opt->verbose, NULL, r);
 out:
     hoist_objects_free(&o);
     hoist_catalog_free(&c);
@@ -506,7 +540,7 @@ static int parse_count(const char *s, size_t *out)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: bench_plan [-w a,b,c] [-n SIZES] [-p PODS_B] [-c PODS_C] [-r REPEAT] "
+    fprintf(f, "usage: bench_plan [-w a,b,c,p] [-n SIZES] [-p PODS_B] [-c PODS_C] [-r REPEAT] "
                "[-s SEED] [-k DIR] [-v]\n");
 }
 
@@ -521,7 +555,7 @@ int main(int argc, char **argv)
     opt.pods_c = TARGET_A_PODS;
     opt.repeat = 1;
     opt.seed = BENCH_DEFAULT_SEED;
-    opt.run_a = opt.run_b = opt.run_c = true;
+    opt.run_a = opt.run_b = opt.run_c = opt.run_p = true;
     int ch;
     while ((ch = getopt(argc, argv, "w:n:p:c:r:s:k:vh")) != -1) {
         size_t v;
@@ -530,6 +564,7 @@ int main(int argc, char **argv)
             opt.run_a = strchr(optarg, 'a') != NULL;
             opt.run_b = strchr(optarg, 'b') != NULL;
             opt.run_c = strchr(optarg, 'c') != NULL;
+            opt.run_p = strchr(optarg, 'p') != NULL;
             break;
         case 'n':
             if (parse_sizes(optarg, &opt) < 0) {
@@ -609,6 +644,23 @@ int main(int argc, char **argv)
                 a_target = r;
                 have_a = true;
             }
+        }
+    }
+    if (opt.run_p) {
+        run_result r;
+        bench_opts popt = opt;
+        popt.policy_pass = true;
+        popt.verbose = false;
+        if (run_in_child(run_karpenter, TARGET_P_PODS, &popt, &r) < 0) {
+            printf("(p) Lua scoring hook, %d pods of (a): FAILED: %s\n", TARGET_P_PODS, r.error);
+            failures++;
+        } else {
+            double ratio = r.decide_ms > 0 ? r.policy_ms / r.decide_ms : 0;
+            printf("\n(p) %zu pods of (a), a per-instance-type Lua scoring hook (score_type, "
+                   "%zu calls):\n    C only %.1f ms, with the Lua hook %.1f ms: %.2fx "
+                   "(issue 4 target <= 2x) -> %s\n",
+                   r.pods, r.policy_calls, r.decide_ms, r.policy_ms, ratio,
+                   ratio <= 2.0 ? "met" : "NOT met");
         }
     }
     if (opt.run_b) {

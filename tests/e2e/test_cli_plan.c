@@ -192,14 +192,44 @@ static void test_text_and_usage(void **state)
     assert_int_equal(r.status, 2);
     assert_non_null(strstr(r.err, "-f FILE"));
     run_free(&r);
-    r = run_hoist("plan -f " SNAPSHOT " --policy x.lua");
-    assert_int_equal(r.status, 2);
-    assert_non_null(strstr(r.err, "not implemented"));
+    r = run_hoist("plan -f " SNAPSHOT " --policy /nonexistent/policy.lua");
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "/nonexistent/policy.lua"));
     run_free(&r);
     r = run_hoist("plan -f /nonexistent.yaml");
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.err, "/nonexistent.yaml"));
     run_free(&r);
+}
+
+/* Every shipped policy passes `hoist policy check`; a failing policy leaves
+ * the plan to hoist's defaults and says why, with file and line. */
+static void test_policies(void **state)
+{
+    (void)state;
+    static const char *const shipped[] = {
+        "lowest-price", "no-burstable", "prefer-newer-generation", "price-capacity-optimized",
+        "spot-fallback",
+    };
+    for (size_t i = 0; i < sizeof shipped / sizeof shipped[0]; i++) {
+        run_result r = run_hoist("policy check policies/%s.lua", shipped[i]);
+        if (r.status != 0)
+            fprintf(stderr, "%s: %s%s\n", shipped[i], r.out, r.err);
+        assert_int_equal(r.status, 0);
+        run_free(&r);
+    }
+    run_result plain = run_hoist("plan -f " SNAPSHOT " -o json");
+    run_result bad = run_hoist("plan -f " SNAPSHOT " -o json --policy tests/data/plan/failing-policy.lua");
+    assert_int_equal(plain.status, 0);
+    assert_int_equal(bad.status, 0);
+    assert_string_equal(plain.out, bad.out); /* the defaults decided everything */
+    assert_non_null(strstr(bad.err, "hook call(s) failed"));
+    assert_non_null(strstr(bad.err, "failing-policy.lua:11: no opinion today"));
+    run_free(&plain);
+    run_free(&bad);
+    run_result broken = run_hoist("policy check tests/data/plan/failing-policy.lua");
+    assert_int_equal(broken.status, 1);
+    run_free(&broken);
 }
 
 int main(void)
@@ -208,6 +238,7 @@ int main(void)
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_contract_and_constraints),
         cmocka_unit_test(test_text_and_usage),
+        cmocka_unit_test(test_policies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -208,6 +208,7 @@ typedef struct scenario {
     char *name;          /* short name: area/name */
     char *dir;           /* directory of the .expect file */
     char *catalog;       /* --catalog argument (absolute), or NULL = the bundled catalog */
+    char *policy;        /* --policy argument (absolute), or NULL = none */
     char *xfail;         /* reason, or NULL */
     char *skip;          /* reason to skip (missing shared data), or NULL */
     int n_inputs;
@@ -223,6 +224,7 @@ static void scenario_free(scenario *s)
     free(s->name);
     free(s->dir);
     free(s->catalog);
+    free(s->policy);
     free(s->xfail);
     free(s->skip);
     for (int i = 0; i < s->n_inputs; i++)
@@ -580,6 +582,15 @@ static int scenario_load(scenario *s, const char *expect_path, const char *displ
                     else if (!missing && !file_exists(s->catalog))
                         bad = "catalog file not found (paths are relative to tests/scenario)";
                 }
+            }
+        } else if (strcmp(verb, "policy") == 0) {
+            if (lt.n != 2 || s->policy) {
+                bad = s->policy ? "policy given twice" : "usage: policy PATH";
+            } else {
+                bool missing;
+                s->policy = resolve_path(scenario_root, lt.tok[1], &missing);
+                if (!missing && !file_exists(s->policy))
+                    bad = "policy file not found (paths are relative to tests/scenario)";
             }
         } else if (strcmp(verb, "input") == 0) {
             if (lt.n != 2) {
@@ -1586,7 +1597,7 @@ static void run_one(const scenario *s, const char *srcdir, const char *builddir,
         printf("ok %d - %s # SKIP %s\n", t->n, s->name, s->skip);
         return;
     }
-    char *argv[8 + 2 * MAX_INPUTS];
+    char *argv[10 + 2 * MAX_INPUTS];
     int a = 0;
     char *hoist = xasprintf("%s/hoist", builddir);
     argv[a++] = hoist;
@@ -1598,6 +1609,10 @@ static void run_one(const scenario *s, const char *srcdir, const char *builddir,
     if (s->catalog) {
         argv[a++] = (char *)"--catalog";
         argv[a++] = s->catalog;
+    }
+    if (s->policy) {
+        argv[a++] = (char *)"--policy";
+        argv[a++] = s->policy;
     }
     argv[a++] = (char *)"-o";
     argv[a++] = (char *)"json";
