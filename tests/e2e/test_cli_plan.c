@@ -208,7 +208,7 @@ static void test_policies(void **state)
 {
     (void)state;
     static const char *const shipped[] = {
-        "defaults", "lowest-price", "no-burstable", "prefer-newer-generation", "price-capacity-optimized",
+        "defaults", "expire-ttl", "headroom", "recycle-family", "lowest-price", "no-burstable", "prefer-newer-generation", "price-capacity-optimized",
         "spot-fallback",
     };
     for (size_t i = 0; i < sizeof shipped / sizeof shipped[0]; i++) {
