@@ -442,6 +442,40 @@ static void test_lua_wrong_type_falls_back(void **state)
     hoist_policy_free(p);
 }
 
+static void test_lua_view_and_errors(void **state)
+{
+    (void)state;
+    hoist_policy *p = load_policy("inspect.lua");
+    hoist_policy_batch pb;
+    hoist_policy_batch_init(&pb, p);
+    hoist_batch_config c = hoist_batch_config_default();
+    hoist_policy_batch_attach(&pb, &c);
+    hoist_batch b;
+    hoist_batch_init(&b, &c);
+    assert_int_equal(hoist_batch_add(&b, "ns/p0", 0, 0), 1);
+    expect_poll(&b, 0, HOIST_BATCH_OPEN, 1000); /* nil: a failure */
+    assert_int_equal(pb.errors, 1);
+    if (!strstr(pb.last_error.msg, "inspect.lua: close_batch returned nil"))
+        fail_msg("unexpected message: %s", pb.last_error.msg);
+    assert_int_equal(hoist_batch_add(&b, "ns/p1", 1, 10), 1);
+    expect_poll(&b, 10, HOIST_BATCH_OPEN, 1010); /* error(): a failure with file:line */
+    assert_int_equal(pb.errors, 2);
+    if (!strstr(pb.last_error.msg, "inspect.lua:6: two pods"))
+        fail_msg("unexpected message: %s", pb.last_error.msg);
+    for (int i = 2; i < 150; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "ns/p%d", i);
+        assert_int_equal(hoist_batch_add(&b, key, i, 150), 1);
+    }
+    /* 150 pods, first at 0, last new at 150: at 400 age 0.4 s, idle 0.25 s */
+    expect_poll(&b, 400, HOIST_BATCH_CLOSE_HOOK, 400);
+    assert_int_equal(pb.errors, 2);
+    assert_int_equal(b.hook_errors, 2);
+    assert_int_equal(pb.calls, 3);
+    hoist_batch_free(&b);
+    hoist_policy_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -456,6 +490,7 @@ int main(void)
         cmocka_unit_test(test_failing_hook_falls_back),
         cmocka_unit_test(test_lua_close_batch),
         cmocka_unit_test(test_lua_wrong_type_falls_back),
+        cmocka_unit_test(test_lua_view_and_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
