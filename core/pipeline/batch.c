@@ -49,9 +49,7 @@ static void compact(hoist_batch *b)
 {
     if (b->n_slots == b->n_pods)
         return;
-    if (b->index.cap)
-        memset(b->index.slots, 0, b->index.cap * sizeof *b->index.slots);
-    b->index.n = 0;
+    hoist_strmap_clear(&b->index);
     size_t k = 0;
     for (size_t i = 0; i < b->n_slots; i++) {
         if (!b->live[i]) {

@@ -228,12 +228,8 @@ const hoist_policy_hook_api *hoist_policy_hook_api_get(size_t i)
 /* A pod batch, an m5.large, a NodePool, a claim with three offerings and a
  * g5 node ten days old, in the shapes the hooks receive. */
 static const char fixture_json[] =
-    "{\"batch\": {\"age_seconds\": 1.5, \"idle_seconds\": 0.4, \"pods\": ["
-    "  {\"namespace\": \"default\", \"name\": \"web-7d9f-abcde\", \"priority\": 0,"
-    "   \"requests\": {\"cpu\": \"500m\", \"memory\": \"512Mi\"}, \"labels\": {\"app\": \"web\"}},"
-    "  {\"namespace\": \"payments\", \"name\": \"api-0\", \"priority\": 1000000,"
-    "   \"priority_class\": \"high-priority\","
-    "   \"requests\": {\"cpu\": \"2\", \"memory\": \"4Gi\"}, \"labels\": {\"app\": \"api\"}}]},"
+    "{\"batch\": {\"age_seconds\": 1.5, \"idle_seconds\": 0.4, \"pods\": 2,"
+    "  \"max_priority\": 1000000, \"keys\": [\"default/web-7d9f-abcde\", \"payments/api-0\"]},"
     " \"type\": {\"name\": \"m5.large\", \"family\": \"m5\", \"size\": \"large\","
     "  \"category\": \"m\", \"generation\": 5, \"architecture\": \"amd64\","
     "  \"cpu_manufacturer\": \"intel\", \"hypervisor\": \"nitro\", \"bare_metal\": false,"

@@ -28,6 +28,13 @@ void hoist_strmap_free(hoist_strmap *m)
     hoist_strmap_init(m);
 }
 
+void hoist_strmap_clear(hoist_strmap *m)
+{
+    if (m->cap)
+        memset(m->slots, 0, m->cap * sizeof *m->slots);
+    m->n = 0;
+}
+
 /* Slot holding key, or the empty slot where it would go. */
 static hoist_strmap_slot *find_slot(const hoist_strmap *m, const char *key, uint64_t h)
 {

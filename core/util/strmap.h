@@ -29,6 +29,9 @@ uint64_t hoist_hash_bytes(const void *p, size_t n);
 void hoist_strmap_init(hoist_strmap *m);
 /* Free the slots (not the keys). */
 void hoist_strmap_free(hoist_strmap *m);
+/* Forget every key but keep the slots: refilling up to the old count
+ * cannot fail afterwards. */
+void hoist_strmap_clear(hoist_strmap *m);
 /* Look up key: true and *value when present. */
 bool hoist_strmap_get(const hoist_strmap *m, const char *key, int64_t *value);
 /* Insert or replace key -> value. Returns 0, or -1 when out of memory. */

@@ -2,10 +2,7 @@
 local policy = { name = "check-all" }
 
 function policy.close_batch(batch)
-  for _, pod in ipairs(batch.pods) do
-    if pod.priority >= 1000000 then return true end
-  end
-  return false
+  return batch.max_priority >= 1000000 or batch.pods >= 100
 end
 
 function policy.score_type(type, nodepool)
