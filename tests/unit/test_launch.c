@@ -670,6 +670,43 @@ static void test_bad_input(void **state)
     hoist_launched_free(o.m);
 }
 
+/* Spot first, on-demand when spot is out: only the spot offerings are cached. */
+static void test_spot_falls_back_to_on_demand(void **state)
+{
+    fixture *f = *state;
+    f->offer[0] = (hoist_offering){.struct_size = sizeof(hoist_offering), .zone = "us-east-1a",
+                                   .capacity_type = HOIST_CAPACITY_SPOT, .price = 0.040};
+    f->offer[1] = (hoist_offering){.struct_size = sizeof(hoist_offering), .zone = "us-east-1b",
+                                   .capacity_type = HOIST_CAPACITY_SPOT, .price = 0.042};
+    f->offer[2] = (hoist_offering){.struct_size = sizeof(hoist_offering), .zone = "us-east-1a",
+                                   .capacity_type = HOIST_CAPACITY_ON_DEMAND, .price = 0.10};
+    f->poff[2].type = &f->type[0]; /* a.large on-demand */
+    outcome o;
+    launch_ok(f, "s1", &o);
+    assert_int_equal(f->rec.last.spot, HOIST_ALLOC_PRICE_CAPACITY_OPTIMIZED);
+    assert_int_equal(o.m->capacity_type, HOIST_CAPACITY_SPOT);
+    assert_string_equal(o.m->zone, "us-east-1b"); /* the deeper pool within the price band */
+    hoist_launched_free(o.m);
+
+    control(f, "{\"op\": \"ice\", \"capacity_type\": \"spot\"}");
+    launch_ok(f, "s2", &o);
+    assert_int_equal(o.m->capacity_type, HOIST_CAPACITY_ON_DEMAND);
+    assert_string_equal(o.m->instance_type, "a.large");
+    assert_int_equal(hoist_unavailable_count(&f->cache, T0), 2);
+    assert_true(hoist_unavailable_is_unavailable(&f->cache, "a.large", "us-east-1a",
+                                                 HOIST_CAPACITY_SPOT, T0));
+    assert_true(hoist_unavailable_is_unavailable(&f->cache, "a.large", "us-east-1b",
+                                                 HOIST_CAPACITY_SPOT, T0));
+    assert_false(hoist_unavailable_is_unavailable(&f->cache, "a.large", "us-east-1a",
+                                                  HOIST_CAPACITY_ON_DEMAND, T0));
+    hoist_launched_free(o.m);
+    /* the next launch sends only the on-demand offering */
+    launch_ok(f, "s3", &o);
+    assert_int_equal(f->rec.last.n_off, 1);
+    assert_int_equal(f->rec.last.off_ct[0], HOIST_CAPACITY_ON_DEMAND);
+    hoist_launched_free(o.m);
+}
+
 static void test_idempotent_claim(void **state)
 {
     fixture *f = *state;
@@ -695,6 +732,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_decorate_adds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decorate_failure_keeps_defaults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_spot_falls_back_to_on_demand, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idempotent_claim, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
