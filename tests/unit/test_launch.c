@@ -22,6 +22,7 @@
 
 #include "fake_host.h"
 #include "pipeline/launch.h"
+#include "policy/launch_hook.h"
 #include "pipeline/unavailable.h"
 
 #define T0 1700000000000ull /* virtual start time, ms */
@@ -622,6 +623,55 @@ static void expect_defaults(fixture *f, const char *claim, const char *why)
     hoist_launched_free(o.m);
 }
 
+/* The Lua adapter (policy/launch_hook): decorate_launch's tags, labels and
+ * taints reach the provider; a bad result keeps hoist's defaults. */
+static void test_lua_decorate(void **state)
+{
+    fixture *f = *state;
+    char path[4096];
+    const char *src = getenv("HOIST_SRCDIR");
+    snprintf(path, sizeof path, "%s/tests/data/launch/decorate.lua", src && *src ? src : "..");
+    hoist_policy_limits limits = hoist_policy_limits_default();
+    hoist_err err = {{0}};
+    hoist_policy *p = hoist_policy_load(path, &limits, &err);
+    if (!p)
+        fail_msg("%s", err.msg);
+    hoist_policy_launch pl;
+    hoist_policy_launch_init(&pl, p);
+    hoist_policy_launch_attach(&pl, &f->ctx);
+    assert_true(f->ctx.decorate == hoist_policy_launch_decorate);
+    outcome o;
+    launch_ok(f, "c1", &o);
+    assert_int_equal(pl.calls, 1);
+    assert_int_equal(pl.errors, 0);
+    const recorded *x = &f->rec.last;
+    assert_int_equal(x->n_tags, 5);
+    bool cost = false, pool = false;
+    for (size_t i = 0; i < x->n_tags; i++) {
+        cost = cost || (!strcmp(x->tag_k[i], "cost-center") && !strcmp(x->tag_v[i], "ml-42"));
+        pool = pool || (!strcmp(x->tag_k[i], "pool") && !strcmp(x->tag_v[i], "general"));
+    }
+    assert_true(cost && pool);
+    assert_int_equal(x->n_labels, 3);
+    assert_string_equal(x->label_k[2], "example.com/team");
+    assert_int_equal(x->n_taints, 4);
+    assert_string_equal(x->taint_k[3], "gpu");
+    hoist_launched_free(o.m);
+    hoist_policy_free(p);
+
+    snprintf(path, sizeof path, "%s/tests/data/launch/decorate-bad.lua", src && *src ? src : "..");
+    p = hoist_policy_load(path, &limits, &err);
+    if (!p)
+        fail_msg("%s", err.msg);
+    hoist_policy_launch_init(&pl, p);
+    hoist_policy_launch_attach(&pl, &f->ctx);
+    expect_defaults(f, "c2", "the decorate hook failed");
+    assert_int_equal(pl.errors, 1);
+    assert_non_null(strstr(pl.last_error.msg, "decorate-bad.lua: decorate_launch: each taint"));
+    hoist_policy_free(p);
+    f->ctx.decorate = NULL;
+}
+
 static void test_decorate_failure_keeps_defaults(void **state)
 {
     fixture *f = *state;
@@ -731,6 +781,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cloud_out_of_capacity, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decorate_adds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decorate_failure_keeps_defaults, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lua_decorate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_spot_falls_back_to_on_demand, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idempotent_claim, setup, teardown),
