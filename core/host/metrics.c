@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -179,13 +180,18 @@ static char *canonical_labels(const char *metric, const hoist_kv *labels, size_t
     return b.p;
 }
 
-/* Index of the family named `name`, or where it would be inserted (*found = false). */
-static size_t find_family(const hoist_metrics *m, const char *name, bool *found)
+/* Binary search of `n` elements of `size` bytes, sorted by the string
+ * pointer at byte offset `key_at`: the index of `key`, or where it would be
+ * inserted (*found = false). */
+static size_t find_sorted(const void *base, size_t n, size_t size, size_t key_at,
+                          const char *key, bool *found)
 {
-    size_t lo = 0, hi = m->n;
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(m->families[mid].name, name);
+        const char *k;
+        memcpy(&k, (const char *)base + mid * size + key_at, sizeof k);
+        int c = strcmp(k, key);
         if (c == 0) {
             *found = true;
             return mid;
@@ -199,23 +205,18 @@ static size_t find_family(const hoist_metrics *m, const char *name, bool *found)
     return lo;
 }
 
+/* Index of the family named `name`, or where it would be inserted. */
+static size_t find_family(const hoist_metrics *m, const char *name, bool *found)
+{
+    return find_sorted(m->families, m->n, sizeof *m->families, offsetof(family, name), name,
+                       found);
+}
+
+/* Index of the series of family f with label text `labels`, or where it would go. */
 static size_t find_series(const family *f, const char *labels, bool *found)
 {
-    size_t lo = 0, hi = f->n_series;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(f->series[mid].labels, labels);
-        if (c == 0) {
-            *found = true;
-            return mid;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    *found = false;
-    return lo;
+    return find_sorted(f->series, f->n_series, sizeof *f->series,
+                       offsetof(series, labels), labels, found);
 }
 
 static const char *type_name(hoist_metric_type t)

@@ -10,14 +10,7 @@
 
 #include "model/labels.h"
 
-static json_t *parse(const char *text)
-{
-    json_error_t jerr;
-    json_t *j = json_loads(text, JSON_DECODE_ANY, &jerr);
-    if (!j)
-        fail_msg("bad test JSON %s: %s", text, jerr.text);
-    return j;
-}
+#include "test_json.h"
 
 static void test_canonical_aliases(void **state)
 {

@@ -11,14 +11,7 @@
 
 #include "model/requirements.h"
 
-static json_t *parse(const char *text)
-{
-    json_error_t jerr;
-    json_t *j = json_loads(text, JSON_DECODE_ANY, &jerr);
-    if (!j)
-        fail_msg("bad test JSON %s: %s", text, jerr.text);
-    return j;
-}
+#include "test_json.h"
 
 /* Decode a requirement list that must be valid (minValues allowed). */
 static hoist_reqs reqs(hoist_arena *a, const char *text)

@@ -10,14 +10,7 @@
 
 #include "model/taints.h"
 
-static json_t *parse(const char *text)
-{
-    json_error_t jerr;
-    json_t *j = json_loads(text, JSON_DECODE_ANY, &jerr);
-    if (!j)
-        fail_msg("bad test JSON %s: %s", text, jerr.text);
-    return j;
-}
+#include "test_json.h"
 
 static hoist_tolerations tols(hoist_arena *a, const char *text)
 {
