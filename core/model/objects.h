@@ -158,6 +158,8 @@ typedef struct hoist_pod {
                                        (ephemeral volumes give "<pod>-<volume>") */
     bool has_empty_dir;             /* some volume is an emptyDir */
     bool has_host_path;             /* some volume is a hostPath */
+    bool placeholder;               /* not a real pod: capacity hoist buys to keep a NodePool's
+                                       headroom (pipeline/headroom.h); never decoded, never bound */
     hoist_resources requests;       /* effective requests (see hoist_pod_requests_from_json),
                                        including pods = 1 */
 } hoist_pod;

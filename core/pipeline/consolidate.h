@@ -1,0 +1,148 @@
+/*
+ * pipeline/consolidate.h - the consolidate stage: decide which of hoist's
+ * machines to remove or replace now, and why. It only decides; the pipeline
+ * carries the decision out through its sink and provider (taint, evict,
+ * terminate), and the pack stage buys replacements for evicted pods.
+ *
+ * Candidates are the Nodes of the snapshot that carry hoist.dev/nodepool
+ * (karpenter.sh/nodepool is an alias; labels are canonical) naming a NodePool
+ * of the snapshot. The C defaults, checked in this order for each node:
+ *   EXPIRED   now - created >= the NodePool's expireAfter (forceful: not
+ *             held back by budgets or do-not-disrupt, as Karpenter v1);
+ *   RECYCLE   the recycle hook (a Lua policy) returned a reason; a voluntary
+ *             replacement, counted against budgets under the "Drifted" reason;
+ *   EMPTY     no pod but DaemonSet pods (and finished or terminating ones)
+ *             has been bound to it since at least consolidateAfter ago (the
+ *             stage remembers when it saw each node become empty; a node that
+ *             gets a pod forgets that time), for either consolidationPolicy.
+ *             Deleting it must not take the NodePool below its headroom.
+ * Nodes not Ready, unschedulable ones already being disrupted (listed in
+ * opts->disrupting), and nodes or pods annotated do-not-disrupt (the pod
+ * field hoist_pod.do_not_disrupt; the node label or annotation is read as
+ * the label hoist.dev/do-not-disrupt=true) are skipped for voluntary reasons.
+ *
+ * Budgets: for each NodePool, the voluntary disruptions in progress
+ * (opts->disrupting) plus those decided now never exceed the tightest active
+ * budget that applies to the reason (nodes as a count, or a percent of the
+ * NodePool's nodes rounded up as Karpenter does); a budget with a schedule is
+ * active for `duration` after each cron match (5-field cron, UTC; the
+ * @hourly/@daily/@weekly/@monthly/@yearly macros).
+ *
+ * Order: decisions are sorted by reason (EXPIRED, RECYCLE, EMPTY), then by
+ * disruption cost (fewer pods, lower priorities and pod-deletion-cost first),
+ * then by node name, so the output is deterministic.
+ *
+ * Time is passed in (now_s, Unix seconds on the driver's clock).
+ */
+#ifndef HOIST_PIPELINE_CONSOLIDATE_H
+#define HOIST_PIPELINE_CONSOLIDATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/catalog.h"
+#include "model/objects.h"
+#include "util/arena.h"
+#include "util/error.h"
+#include "util/strmap.h"
+
+/* Why a node is removed. */
+typedef enum hoist_disruption_reason {
+    HOIST_DISRUPT_EXPIRED = 0,  /* past its NodePool's expireAfter */
+    HOIST_DISRUPT_RECYCLE,      /* a policy's recycle hook asked for it */
+    HOIST_DISRUPT_EMPTY         /* no workload pods for consolidateAfter */
+} hoist_disruption_reason;
+
+/* What the recycle hook sees of one candidate node. */
+typedef struct hoist_recycle_view {
+    const hoist_node *node;         /* borrowed */
+    const hoist_nodepool *nodepool; /* borrowed */
+    const char *instance_type;      /* node.kubernetes.io/instance-type, "" when absent */
+    const char *family;             /* the catalog type's family, else the part before '.' */
+    int generation;                 /* the catalog type's generation, 0 when unknown */
+    const char *zone;               /* topology.kubernetes.io/zone, "" when absent */
+    const char *capacity_type;      /* hoist.dev/capacity-type, "" when absent */
+    int64_t age_seconds;            /* now - created (0 when created is unknown) */
+    double price;                   /* the catalog price of its offering, 0 when unknown */
+    size_t n_pods;                  /* workload pods bound to it (not DaemonSet pods) */
+} hoist_recycle_view;
+
+/* A policy's recycle decision: 0 with *recycle set and, when true, a reason
+ * written into reason[0..cap) (NUL-terminated, truncated); -1 on failure
+ * (the node is kept and the failure counted). */
+typedef int (*hoist_recycle_fn)(void *ctx, const hoist_recycle_view *node, bool *recycle,
+                                char *reason, size_t cap);
+
+/* The spare capacity a NodePool must keep (pipeline/headroom.h computes it
+ * through a hook): 0 with *want filled (zeros = none), -1 on failure (none). */
+typedef int (*hoist_headroom_want_fn)(void *ctx, const hoist_nodepool *np, hoist_resources *want);
+
+typedef struct hoist_consolidate_options {
+    int64_t now_s;                      /* the driver's clock, Unix seconds */
+    const hoist_catalog *catalog;       /* for prices and families; may be NULL */
+    size_t n_disrupting;
+    const char *const *disrupting;      /* names of nodes whose disruption is in progress */
+    hoist_recycle_fn recycle;           /* optional */
+    void *recycle_ctx;
+    hoist_headroom_want_fn headroom;    /* optional */
+    void *headroom_ctx;
+} hoist_consolidate_options;
+
+/* One decision. */
+typedef struct hoist_disruption {
+    const hoist_node *node;             /* borrowed from the snapshot */
+    const hoist_nodepool *nodepool;     /* borrowed */
+    hoist_disruption_reason reason;
+    const char *detail;                 /* human-readable why, e.g. "empty for 45s (consolidateAfter
+                                           30s)" or the policy's reason; in the result's arena */
+    double price;                       /* USD/h saved when not replaced (0 when unknown) */
+    size_t n_pods;
+    const hoist_pod **pods;             /* the pods to evict (not DaemonSet pods), borrowed */
+} hoist_disruption;
+
+/* A node that qualified but was held back, and by what. */
+typedef struct hoist_disruption_blocked {
+    const hoist_node *node;
+    hoist_disruption_reason reason;
+    const char *why;                    /* e.g. "budget of NodePool default allows 1 node",
+                                           "pod default/db-0 has do-not-disrupt" */
+} hoist_disruption_blocked;
+
+typedef struct hoist_consolidation {
+    hoist_arena arena;                  /* owns the arrays and strings below */
+    size_t n;
+    hoist_disruption *items;
+    size_t n_blocked;
+    hoist_disruption_blocked *blocked;
+    size_t hook_calls, hook_errors;     /* recycle hook */
+} hoist_consolidation;
+
+/* The stage's memory between decisions: when each node was first seen empty. */
+typedef struct hoist_consolidator {
+    hoist_strmap empty_since;           /* node name -> Unix seconds (keys owned) */
+} hoist_consolidator;
+
+void hoist_consolidator_init(hoist_consolidator *s);
+void hoist_consolidator_free(hoist_consolidator *s);
+
+/* Decide at opts->now_s on snapshot o (borrowed; the result borrows from it
+ * and must be freed before o changes). Updates s's empty-since times (nodes
+ * no longer in o are forgotten). Returns 0, or -1 with err (out of memory). */
+int hoist_consolidate_compute(hoist_consolidator *s, const hoist_objects *o,
+                              const hoist_consolidate_options *opts, hoist_consolidation *out,
+                              hoist_err *err);
+void hoist_consolidation_free(hoist_consolidation *c);
+
+/* "expired", "recycle" or "empty". */
+const char *hoist_disruption_reason_name(hoist_disruption_reason r);
+
+/* Whether a 5-field cron expression (or @hourly...) matches the minute that
+ * contains Unix time t (UTC): 1 yes, 0 no, -1 with err when expr is malformed
+ * (the message names the field). */
+int hoist_cron_matches(const char *expr, int64_t t, hoist_err *err);
+/* Whether a budget with `schedule` and `duration_s` is active at t: it is
+ * when some minute in (t - duration_s, t] matched. 1, 0, or -1 with err. */
+int hoist_cron_active(const char *expr, int64_t duration_s, int64_t t, hoist_err *err);
+
+#endif

@@ -1,0 +1,133 @@
+/*
+ * state/cluster.h - the cluster state the pipeline decides on: every
+ * Kubernetes object the event source reported, kept up to date by add,
+ * update and delete events, indexed by key, and readable at any moment as a
+ * hoist_objects snapshot (model/objects.h) that the planner and the
+ * disruption stages borrow.
+ *
+ * Objects are keyed by kind and "namespace/name" (cluster-scoped kinds:
+ * "name"). The kinds are those model/objects.h decodes; other kinds are
+ * ignored (hoist_cluster_apply returns 0 and counts them in `ignored`).
+ *
+ * Storage. Decoded objects live in the snapshot's arena, which only grows;
+ * each live object also keeps its compact JSON text. A delete or an update
+ * drops the object from the snapshot's arrays at once (O(1): swap with the
+ * last and fix the index) and counts its bytes as garbage; once garbage
+ * exceeds the live bytes (and at least 4 MiB), the next mutating call
+ * rebuilds the arena by decoding the live objects' JSON again. Pointers into
+ * the snapshot (hoist_pod *, names, ...) are therefore valid only until the
+ * next mutating call (apply, nominate, clear_nomination, bind).
+ * Array ORDER in the snapshot is not stable across mutations; decisions that
+ * need determinism sort by name (the planner does).
+ *
+ * Nominations. The pipeline nominates a pending pod to a node it launched for
+ * it (or to an in-flight node): the snapshot then shows the pod with
+ * node_name = that node, so the next decision counts it there and does not
+ * buy for it again. hoist_pod.node_name is the EFFECTIVE node; the store
+ * remembers whether it comes from spec.nodeName (bound) or a nomination.
+ * A nomination ends when the pod is bound (an update with spec.nodeName),
+ * deleted, or cleared. Nominations survive compaction.
+ *
+ * Synthetic nodes. The pipeline may add Node objects of its own (in-flight
+ * machines before their Node registers) with hoist_cluster_apply like any
+ * other; it deletes them when the real Node appears.
+ *
+ * Not thread-safe; one loop thread owns it.
+ */
+#ifndef HOIST_STATE_CLUSTER_H
+#define HOIST_STATE_CLUSTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "model/objects.h"
+#include "util/error.h"
+#include "util/strmap.h"
+
+/* What happened to an object. */
+typedef enum hoist_event_op {
+    HOIST_EVENT_ADD = 0,    /* added (or first seen in a list) */
+    HOIST_EVENT_UPDATE,     /* changed; an update of an unknown object is an add */
+    HOIST_EVENT_DELETE      /* deleted; only kind, metadata.namespace and metadata.name
+                               are read, so a trace's delete stub works */
+} hoist_event_op;
+
+/* One change of one object, as an event source delivers it. */
+typedef struct hoist_event {
+    hoist_event_op op;
+    const json_t *object;   /* borrowed: the whole object with apiVersion and kind
+                               (a delete may carry a stub; kind defaults to "Pod") */
+} hoist_event;
+
+/* Counters (monotonic). */
+typedef struct hoist_cluster_stats {
+    uint64_t applied;       /* events applied */
+    uint64_t rejected;      /* events refused (bad object; the previous version stays) */
+    uint64_t ignored;       /* objects of kinds hoist does not decode */
+    uint64_t compactions;   /* arena rebuilds */
+} hoist_cluster_stats;
+
+typedef struct hoist_cluster_entry hoist_cluster_entry; /* private, in cluster.c */
+
+typedef struct hoist_cluster {
+    hoist_objects objects;          /* the snapshot (keep_going false; this store checks
+                                       one object at a time) */
+    hoist_strmap index;             /* "Kind\x1fns/name" -> entry position */
+    size_t n_entries, cap_entries;
+    hoist_cluster_entry *entries;   /* live objects */
+    size_t live_bytes, garbage_bytes;
+    hoist_cluster_stats stats;
+} hoist_cluster;
+
+/* Prepare an empty store (allocates nothing). */
+void hoist_cluster_init(hoist_cluster *c);
+/* Free every object and the snapshot; the store is empty and reusable. */
+void hoist_cluster_free(hoist_cluster *c);
+
+/* Apply one event. ADD/UPDATE decode ev->object (borrowed; its text is
+ * copied): on success the object replaces any previous one with the same
+ * key; a bad object is refused with err naming it and the field at fault,
+ * and any previous version stays. DELETE removes the object (0 when it was
+ * not there). Returns 1 when the store changed, 0 when not (delete of an
+ * unknown key, an ignored kind), -1 with err on a refused object or when
+ * memory runs out. */
+int hoist_cluster_apply(hoist_cluster *c, const hoist_event *ev, hoist_err *err);
+
+/* The snapshot to decide on: borrowed, valid until the next mutating call.
+ * Its name table may grow under the planner; that is allowed. */
+hoist_objects *hoist_cluster_objects(hoist_cluster *c);
+
+/* Number of live objects of all kinds. */
+size_t hoist_cluster_size(const hoist_cluster *c);
+
+/* Point pending pod ns/name at node (copied): the snapshot shows it with
+ * node_name = node until it is bound, deleted or the nomination is cleared.
+ * Returns 0, 1 when the pod is unknown or already bound (nothing done), -1
+ * when memory runs out. */
+int hoist_cluster_nominate(hoist_cluster *c, const char *ns, const char *name, const char *node);
+/* End pod ns/name's nomination (it is pending again). True when it had one. */
+bool hoist_cluster_clear_nomination(hoist_cluster *c, const char *ns, const char *name);
+/* The node pod ns/name is nominated to, or NULL (borrowed, valid until the next
+ * mutating call). */
+const char *hoist_cluster_nominated(const hoist_cluster *c, const char *ns, const char *name);
+/* End every nomination to node (the machine failed or its node went away);
+ * returns how many pods are pending again. */
+size_t hoist_cluster_clear_nominations_to(hoist_cluster *c, const char *node);
+
+/* Bind pod ns/name to node as the API's binding would: its JSON gets
+ * spec.nodeName = node and status.phase "Running" (the simulator's
+ * scheduler uses this; the daemon sees bindings as update events instead).
+ * Returns 0, 1 when the pod is unknown or already bound, -1 when out of memory. */
+int hoist_cluster_bind(hoist_cluster *c, const char *ns, const char *name, const char *node);
+
+/* The current compact JSON text of an object (borrowed, valid until the next
+ * mutating call), or NULL. kind as in the object ("Pod", "Node", ...); ns NULL
+ * for cluster-scoped kinds. A bind or nomination is NOT in this text for
+ * nominations (they are hoist's, not the API's); a bind is. */
+const char *hoist_cluster_text(const hoist_cluster *c, const char *kind, const char *ns,
+                               const char *name);
+
+#endif
