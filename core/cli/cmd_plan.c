@@ -154,7 +154,7 @@ int hoist_cmd_plan(int argc, char **argv)
     hoist_policy *policy = NULL;
     hoist_policy_plan policy_hooks;
     memset(&policy_hooks, 0, sizeof policy_hooks);
-    hoist_plan_options popts = {0, NULL};
+    hoist_plan_options popts = {0};
     json_t *out = NULL;
     rc = 1;
 

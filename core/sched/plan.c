@@ -1504,6 +1504,8 @@ static int compare_pods(const void *pa, const void *pb)
 {
     const spod *a = pa, *b = pb;
     const hoist_pod *x = a->pod, *y = b->pod;
+    if (x->placeholder != y->placeholder) /* placeholders after every real pod */
+        return x->placeholder ? 1 : -1;
     if (x->priority != y->priority)
         return x->priority > y->priority ? -1 : 1;
     hoist_milli xc = x->requests.v[HOIST_RES_CPU], yc = y->requests.v[HOIST_RES_CPU];
@@ -1811,6 +1813,10 @@ static bool try_place(sched *s, int32_t pi, int level, int *failed)
     bool advancing = true;
     for (size_t i = (size_t)cur->next; i < s->n_bins; i++) {
         bin *b = s->bins[i];
+        if (b->node && sp->pod->placeholder) { /* headroom is new capacity only */
+            advancing = false;
+            continue;
+        }
         memset(&pl, 0, sizeof pl);
         s->why = NULL;
         s->why_permanent = false;
@@ -2226,7 +2232,8 @@ static int plan_pass(hoist_objects *o, const hoist_catalog *c, const hoist_plan_
     for (size_t i = 0; i < o->n_pods; i++)
         if (is_pending(o->pods[i]))
             n++;
-    s.pods = calloc(n ? n : 1, sizeof *s.pods);
+    size_t n_holders = opts && opts->placeholders ? opts->n_placeholders : 0;
+    s.pods = calloc(n + n_holders ? n + n_holders : 1, sizeof *s.pods);
     if (!s.pods) {
         oom(&s);
         goto done;
@@ -2235,6 +2242,9 @@ static int plan_pass(hoist_objects *o, const hoist_catalog *c, const hoist_plan_
         if (is_pending(o->pods[i]))
             s.pods[s.n_pods++].pod = o->pods[i];
     plan->n_pending = s.n_pods;
+    for (size_t i = 0; i < n_holders; i++)
+        if (opts->placeholders[i] && opts->placeholders[i]->placeholder)
+            s.pods[s.n_pods++].pod = opts->placeholders[i];
     for (size_t i = 0; i < s.n_pods; i++)
         if (setup_pod(&s, &s.pods[i]) < 0)
             goto done;
@@ -2287,6 +2297,10 @@ static int plan_pass(hoist_objects *o, const hoist_catalog *c, const hoist_plan_
         spod *sp = &s.pods[i];
         if (sp->placed >= 0)
             continue;
+        if (sp->pod->placeholder) {
+            plan->n_placeholders_unplaced++;
+            continue;
+        }
         hoist_plan_unschedulable *u = &plan->unschedulable[plan->n_unschedulable++];
         u->pod = sp->pod;
         u->name = hoist_arena_strdup(&plan->arena, sp->name);
@@ -2372,6 +2386,8 @@ static json_t *pod_names(const hoist_pod *const *pods, size_t n)
 {
     json_t *a = json_array();
     for (size_t i = 0; a && i < n; i++) {
+        if (pods[i]->placeholder)
+            continue;
         char buf[512];
         snprintf(buf, sizeof buf, "%s/%s", pods[i]->ns, pods[i]->name);
         if (json_array_append_new(a, json_string(buf)) < 0) {
@@ -2408,6 +2424,12 @@ json_t *hoist_plan_to_json(const hoist_plan *plan, const hoist_resource_names *n
             pod_names(c->pods, c->n_pods));
         if (e && !with_offerings)
             json_object_del(e, "offerings");
+        size_t n_holders = 0;
+        for (size_t k = 0; k < c->n_pods; k++)
+            n_holders += c->pods[k]->placeholder;
+        if (e && n_holders && json_object_set_new(e, "headroomPlaceholders",
+                                                  json_integer((json_int_t)n_holders)) < 0)
+            goto fail;
         if (!e || json_array_append_new(claims, e) < 0)
             goto fail;
     }

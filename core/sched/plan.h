@@ -73,6 +73,13 @@ typedef struct hoist_plan_hooks {
 typedef struct hoist_plan_options {
     size_t max_offerings;          /* offerings per launch request; 0 = HOIST_PLAN_MAX_OFFERINGS */
     const hoist_plan_hooks *hooks; /* borrowed; NULL = the C defaults */
+    /* Headroom placeholders (pipeline/headroom.h), borrowed: pods with
+     * `placeholder` set that are planned after every real pod and only onto
+     * NEW claims, never onto existing or in-flight nodes. They appear in
+     * their claims' pods (and requests and cost); one that fits nowhere is
+     * counted in n_placeholders_unplaced, not reported unschedulable. */
+    size_t n_placeholders;
+    const hoist_pod *const *placeholders;
 } hoist_plan_options;
 
 /* A new machine to buy. */
@@ -119,7 +126,8 @@ typedef struct hoist_plan {
     double cost_per_hour;                 /* sum of the claims' chosen prices */
     double lower_bound_per_hour;          /* cheapest fractional cover of the new claims'
                                              cpu and memory (see sched/bound.h) */
-    size_t n_pending;                     /* pending pods considered */
+    size_t n_pending;                     /* pending pods considered (placeholders not counted) */
+    size_t n_placeholders_unplaced;       /* placeholders no new claim could take */
     size_t hook_errors;                   /* hook calls that failed (defaults used) */
 } hoist_plan;
 
@@ -137,7 +145,8 @@ void hoist_plan_free(hoist_plan *plan);
  * claim only when with_offerings: they are 60 objects a claim):
  *   {"nodeClaims": [{"nodePool", "instanceType", "zone", "capacityType", "price",
  *                    "instanceTypeOptions": [...], ["offerings": [...],] "labels": {...},
- *                    "taints": [...], "requests": {...}, "pods": ["ns/name", ...]}],
+ *                    "taints": [...], "requests": {...}, "pods": ["ns/name", ...],
+ *                    ["headroomPlaceholders": n]}],  (pods: real pods only)
  *    "existingNodes": [{"node", "inFlight", "pods": [...]}],
  *    "unschedulable": [{"pod", "reason"}],
  *    "costPerHour", "lowerBoundPerHour", "pendingPods"} */

@@ -133,7 +133,7 @@ typedef struct bench_opts {
 static int decide(hoist_objects *o, const hoist_catalog *c, int repeat, bool verbose,
                   const hoist_plan_hooks *hooks, run_result *r)
 {
-    hoist_plan_options popts = {0, hooks};
+    hoist_plan_options popts = {.hooks = hooks};
     hoist_err err = {{0}};
     r->decide_ms = -1;
     for (int i = 0; i < repeat; i++) {

@@ -106,7 +106,7 @@ static int teardown(void **state)
 static void plan_with(fixture *f, const hoist_plan_hooks *hooks)
 {
     hoist_plan_free(&f->plan);
-    hoist_plan_options opts = {0, hooks};
+    hoist_plan_options opts = {.hooks = hooks};
     hoist_err err = {{0}};
     if (hoist_plan_compute(&f->objs, &f->cat, &opts, &f->plan, &err) < 0)
         fail_msg("%s", err.msg);
@@ -208,6 +208,83 @@ static void test_failing_hooks_keep_defaults(void **state)
     assert_true(f->plan.hook_errors >= 5); /* four types scored, one claim ordered */
 }
 
+
+/* Headroom placeholders go after the real pods and only onto new claims:
+ * a Ready node with room takes the real pod but never the placeholder; a
+ * placeholder too big for any type is counted, not reported unschedulable. */
+static const char NODE_WITH_ROOM[] =
+    "apiVersion: v1\n"
+    "kind: Node\n"
+    "metadata:\n"
+    "  name: roomy\n"
+    "  labels: {hoist.dev/nodepool: default, node.kubernetes.io/instance-type: m5.large,\n"
+    "           topology.kubernetes.io/zone: us-east-1a, hoist.dev/capacity-type: spot}\n"
+    "status:\n"
+    "  allocatable: {cpu: '8', memory: 32Gi, pods: '110'}\n"
+    "  conditions: [{type: Ready, status: 'True'}]\n"
+    "---\n"
+    "apiVersion: v1\n"
+    "kind: Pod\n"
+    "metadata: {name: holder, namespace: hoist-system}\n"
+    "spec:\n"
+    "  containers: [{name: c, image: x, resources: {requests: {cpu: '1', memory: 1Gi}}}]\n"
+    "---\n"
+    "apiVersion: v1\n"
+    "kind: Pod\n"
+    "metadata: {name: huge, namespace: hoist-system}\n"
+    "spec:\n"
+    "  containers: [{name: c, image: x, resources: {requests: {cpu: '64', memory: 1Gi}}}]\n";
+
+static void test_placeholders_only_on_new_claims(void **state)
+{
+    fixture *f = *state;
+    hoist_err err = {{0}};
+    if (hoist_objects_load_buffer(&f->objs, "extra.yaml", NODE_WITH_ROOM,
+                                  sizeof NODE_WITH_ROOM - 1, &err) < 0)
+        fail_msg("%s", err.msg);
+    /* take the two last pods out of the snapshot: they become placeholders */
+    assert_int_equal(f->objs.n_pods, 3);
+    hoist_pod holder = *f->objs.pods[1], huge = *f->objs.pods[2];
+    f->objs.n_pods = 1;
+    holder.placeholder = huge.placeholder = true;
+    const hoist_pod *holders[] = {&holder, &huge};
+    hoist_plan_options opts = {0};
+    opts.n_placeholders = 2;
+    opts.placeholders = holders;
+    if (hoist_plan_compute(&f->objs, &f->cat, &opts, &f->plan, &err) < 0)
+        fail_msg("%s", err.msg);
+    /* the real pod fits on the Ready node */
+    assert_int_equal(f->plan.n_existing, 1);
+    assert_int_equal(f->plan.existing[0].n_pods, 1);
+    assert_string_equal(f->plan.existing[0].pods[0]->name, "a");
+    /* the placeholder did not: it bought a machine of its own */
+    assert_int_equal(f->plan.n_claims, 1);
+    assert_int_equal(f->plan.claims[0].n_pods, 1);
+    assert_true(f->plan.claims[0].pods[0]->placeholder);
+    assert_true(f->plan.cost_per_hour > 0);
+    /* the 64-CPU one fits no type: counted, not unschedulable */
+    assert_int_equal(f->plan.n_placeholders_unplaced, 1);
+    assert_int_equal(f->plan.n_unschedulable, 0);
+    assert_int_equal(f->plan.n_pending, 1);
+    /* JSON lists real pods only and counts the placeholders */
+    json_t *j = hoist_plan_to_json(&f->plan, &f->objs.names, false);
+    assert_non_null(j);
+    json_t *claim = json_array_get(json_object_get(j, "nodeClaims"), 0);
+    assert_int_equal(json_array_size(json_object_get(claim, "pods")), 0);
+    assert_int_equal(json_integer_value(json_object_get(claim, "headroomPlaceholders")), 1);
+    json_decref(j);
+    /* without the flag the same pods are planned as real pods, onto the node */
+    hoist_plan_free(&f->plan);
+    holder.placeholder = false;
+    opts.n_placeholders = 1;
+    f->objs.n_pods = 2;
+    if (hoist_plan_compute(&f->objs, &f->cat, NULL, &f->plan, &err) < 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(f->plan.n_claims, 0);
+    assert_int_equal(f->plan.existing[0].n_pods, 2);
+    f->objs.n_pods = 3;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -215,6 +292,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_score_type_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_order_offerings_picks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failing_hooks_keep_defaults, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_placeholders_only_on_new_claims, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
