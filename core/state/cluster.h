@@ -48,19 +48,19 @@
 #include "util/strmap.h"
 
 /* What happened to an object. */
-typedef enum hoist_event_op {
-    HOIST_EVENT_ADD = 0,    /* added (or first seen in a list) */
-    HOIST_EVENT_UPDATE,     /* changed; an update of an unknown object is an add */
-    HOIST_EVENT_DELETE      /* deleted; only kind, metadata.namespace and metadata.name
+typedef enum hoist_object_op {
+    HOIST_OBJECT_ADD = 0,    /* added (or first seen in a list) */
+    HOIST_OBJECT_UPDATE,     /* changed; an update of an unknown object is an add */
+    HOIST_OBJECT_DELETE      /* deleted; only kind, metadata.namespace and metadata.name
                                are read, so a trace's delete stub works */
-} hoist_event_op;
+} hoist_object_op;
 
 /* One change of one object, as an event source delivers it. */
-typedef struct hoist_event {
-    hoist_event_op op;
+typedef struct hoist_object_event {
+    hoist_object_op op;
     const json_t *object;   /* borrowed: the whole object with apiVersion and kind
                                (a delete may carry a stub; kind defaults to "Pod") */
-} hoist_event;
+} hoist_object_event;
 
 /* Counters (monotonic). */
 typedef struct hoist_cluster_stats {
@@ -94,7 +94,7 @@ void hoist_cluster_free(hoist_cluster *c);
  * not there). Returns 1 when the store changed, 0 when not (delete of an
  * unknown key, an ignored kind), -1 with err on a refused object or when
  * memory runs out. */
-int hoist_cluster_apply(hoist_cluster *c, const hoist_event *ev, hoist_err *err);
+int hoist_cluster_apply(hoist_cluster *c, const hoist_object_event *ev, hoist_err *err);
 
 /* The snapshot to decide on: borrowed, valid until the next mutating call.
  * Its name table may grow under the planner; that is allowed. */
