@@ -1,0 +1,786 @@
+/* pipeline/consolidate.c - which of hoist's machines to remove now, and why; see consolidate.h. */
+#include "pipeline/consolidate.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* ---- cron ---------------------------------------------------------------- */
+
+/* One parsed schedule: a bit per allowed value of each field. */
+typedef struct cron_spec {
+    uint64_t minute, hour, dom, month, dow; /* dom bits 1..31, month 1..12, dow 0..6 */
+    bool dom_star, dow_star;                /* field starts with '*' or '?' */
+} cron_spec;
+
+typedef struct cron_field {
+    const char *name;
+    int lo, hi;
+    const char *const *names; /* three-letter names for lo.., or NULL */
+} cron_field;
+
+static const char *const month_names[] = {"jan", "feb", "mar", "apr", "may", "jun", "jul",
+                                          "aug", "sep", "oct", "nov", "dec", NULL};
+static const char *const dow_names[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat", NULL};
+
+static const cron_field cron_fields[5] = {
+    {"minute", 0, 59, NULL},      {"hour", 0, 23, NULL},       {"day-of-month", 1, 31, NULL},
+    {"month", 1, 12, month_names}, {"day-of-week", 0, 7, dow_names},
+};
+
+/* A number or a name of field f at s[0..n): 0 with *v, or -1 with err. */
+static int cron_value(const cron_field *f, const char *s, size_t n, int *v, hoist_err *err)
+{
+    if (n == 0)
+        return hoist_errf(err, "%s: missing value", f->name);
+    if (isdigit((unsigned char)s[0])) {
+        long x = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!isdigit((unsigned char)s[i]))
+                return hoist_errf(err, "%s: invalid value \"%.*s\"", f->name, (int)n, s);
+            x = x * 10 + (s[i] - '0');
+            if (x > 1000000)
+                break;
+        }
+        if (x < f->lo || x > f->hi)
+            return hoist_errf(err, "%s: value %.*s out of range %d-%d", f->name, (int)n, s, f->lo,
+                              f->hi);
+        *v = (int)x;
+        return 0;
+    }
+    for (int i = 0; f->names && f->names[i]; i++)
+        if (n == 3 && !strncasecmp(s, f->names[i], 3)) {
+            *v = f->lo + i;
+            return 0;
+        }
+    return hoist_errf(err, "%s: invalid value \"%.*s\"", f->name, (int)n, s);
+}
+
+/* Parse one field (comma-separated items of *, N, N-M, each with /step). */
+static int cron_parse_field(const cron_field *f, const char *s, size_t len, uint64_t *bits,
+                            hoist_err *err)
+{
+    *bits = 0;
+    const char *end = s + len;
+    while (s <= end) {
+        size_t n = 0;
+        while (s + n < end && s[n] != ',')
+            n++;
+        if (n == 0)
+            return hoist_errf(err, "%s: empty list item", f->name);
+        const char *slash = memchr(s, '/', n);
+        size_t rn = slash ? (size_t)(slash - s) : n;
+        int lo, hi, step = 1;
+        if (rn == 1 && (s[0] == '*' || s[0] == '?')) {
+            lo = f->lo;
+            hi = f->hi == 7 ? 6 : f->hi;
+        } else {
+            const char *dash = memchr(s, '-', rn);
+            size_t an = dash ? (size_t)(dash - s) : rn;
+            if (cron_value(f, s, an, &lo, err) < 0)
+                return -1;
+            if (dash) {
+                if (cron_value(f, dash + 1, rn - an - 1, &hi, err) < 0)
+                    return -1;
+                if (hi < lo)
+                    return hoist_errf(err, "%s: range %.*s goes backwards", f->name, (int)rn, s);
+            } else {
+                hi = slash ? (f->hi == 7 ? 6 : f->hi) : lo; /* "N/step" runs to the end */
+            }
+        }
+        if (slash) {
+            const char *st = slash + 1;
+            size_t sn = n - rn - 1;
+            long x = 0;
+            if (sn == 0)
+                return hoist_errf(err, "%s: missing step after '/'", f->name);
+            for (size_t i = 0; i < sn; i++) {
+                if (!isdigit((unsigned char)st[i]))
+                    return hoist_errf(err, "%s: invalid step \"%.*s\"", f->name, (int)sn, st);
+                x = x * 10 + (st[i] - '0');
+                if (x > 1000)
+                    break;
+            }
+            if (x < 1 || x > f->hi - f->lo + 1)
+                return hoist_errf(err, "%s: step %.*s out of range 1-%d", f->name, (int)sn, st,
+                                  f->hi - f->lo + 1);
+            step = (int)x;
+        }
+        for (int v = lo; v <= hi; v += step)
+            *bits |= 1ull << (f->hi == 7 && v == 7 ? 0 : v); /* day-of-week 7 is Sunday */
+        s += n + 1;
+    }
+    return 0;
+}
+
+static const struct {
+    const char *name, *expr;
+} cron_macros[] = {
+    {"@yearly", "0 0 1 1 *"}, {"@annually", "0 0 1 1 *"}, {"@monthly", "0 0 1 * *"},
+    {"@weekly", "0 0 * * 0"}, {"@daily", "0 0 * * *"},    {"@midnight", "0 0 * * *"},
+    {"@hourly", "0 * * * *"},
+};
+
+static int cron_parse(const char *expr, cron_spec *c, hoist_err *err)
+{
+    memset(c, 0, sizeof *c);
+    if (!expr)
+        return hoist_errf(err, "schedule: missing");
+    while (isspace((unsigned char)*expr))
+        expr++;
+    if (*expr == '@') {
+        size_t n = strcspn(expr, " \t\n");
+        const char *rest = expr + n;
+        while (isspace((unsigned char)*rest))
+            rest++;
+        for (size_t i = 0; i < sizeof cron_macros / sizeof cron_macros[0]; i++)
+            if (!*rest && strlen(cron_macros[i].name) == n && !strncmp(expr, cron_macros[i].name, n))
+                return cron_parse(cron_macros[i].expr, c, err);
+        return hoist_errf(err, "schedule \"%s\": unknown macro (expected @yearly, @annually, "
+                          "@monthly, @weekly, @daily, @midnight or @hourly)", expr);
+    }
+    const char *start[6];
+    size_t len[6];
+    int nf = 0;
+    const char *p = expr;
+    while (*p) {
+        if (isspace((unsigned char)*p)) {
+            p++;
+            continue;
+        }
+        size_t n = strcspn(p, " \t\n\r\v\f");
+        if (nf < 6) {
+            start[nf] = p;
+            len[nf] = n;
+        }
+        nf++;
+        p += n;
+    }
+    if (nf != 5)
+        return hoist_errf(err, "schedule \"%s\": expected 5 fields (minute hour day-of-month "
+                          "month day-of-week), got %d", expr, nf);
+    uint64_t *bits[5] = {&c->minute, &c->hour, &c->dom, &c->month, &c->dow};
+    for (int i = 0; i < 5; i++)
+        if (cron_parse_field(&cron_fields[i], start[i], len[i], bits[i], err) < 0)
+            return hoist_err_prefix(err, "schedule \"%s\"", expr);
+    c->dom_star = start[2][0] == '*' || start[2][0] == '?';
+    c->dow_star = start[4][0] == '*' || start[4][0] == '?';
+    return 0;
+}
+
+/* Whether the schedule allows the UTC day that contains t (cron's rule: when
+ * both day fields are restricted, either may match). */
+static bool cron_day_matches(const cron_spec *c, int64_t t)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (!gmtime_r(&tt, &tm))
+        return false;
+    if (!(c->month & (1ull << (tm.tm_mon + 1))))
+        return false;
+    bool dom = c->dom & (1ull << tm.tm_mday), dow = c->dow & (1ull << tm.tm_wday);
+    if (c->dom_star || c->dow_star)
+        return dom && dow;
+    return dom || dow;
+}
+
+/* Floor division for times before the epoch. */
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+int hoist_cron_matches(const char *expr, int64_t t, hoist_err *err)
+{
+    cron_spec c;
+    if (cron_parse(expr, &c, err) < 0)
+        return -1;
+    int64_t sec = t - floor_div(t, 86400) * 86400;
+    int hour = (int)(sec / 3600), minute = (int)(sec % 3600 / 60);
+    return cron_day_matches(&c, t) && (c.hour & (1ull << hour)) && (c.minute & (1ull << minute));
+}
+
+/* Days of the longest window looked at: a Gregorian cycle repeats every
+ * 146097 days, so an older match never changes the answer. */
+#define CRON_MAX_DAYS 146097
+
+int hoist_cron_active(const char *expr, int64_t duration_s, int64_t t, hoist_err *err)
+{
+    cron_spec c;
+    if (cron_parse(expr, &c, err) < 0)
+        return -1;
+    if (duration_s <= 0)
+        return 0;
+    int64_t day = floor_div(t, 86400);
+    int64_t oldest = t - duration_s; /* a match must start after this */
+    for (int64_t k = 0; k <= CRON_MAX_DAYS; k++, day--) {
+        int64_t d0 = day * 86400;
+        if (d0 + 86399 <= oldest)
+            return 0;
+        if (!cron_day_matches(&c, d0))
+            continue;
+        /* the latest matching minute of this day at or before t */
+        for (int h = 23; h >= 0; h--) {
+            if (!(c.hour & (1ull << h)))
+                continue;
+            for (int m = 59; m >= 0; m--) {
+                if (!(c.minute & (1ull << m)))
+                    continue;
+                int64_t s = d0 + h * 3600 + m * 60;
+                if (s > t)
+                    continue;
+                return s > oldest;
+            }
+        }
+    }
+    return 0;
+}
+
+/* ---- helpers ------------------------------------------------------------- */
+
+const char *hoist_disruption_reason_name(hoist_disruption_reason r)
+{
+    switch (r) {
+    case HOIST_DISRUPT_EXPIRED:
+        return "expired";
+    case HOIST_DISRUPT_RECYCLE:
+        return "recycle";
+    case HOIST_DISRUPT_EMPTY:
+        return "empty";
+    }
+    return "unknown";
+}
+
+/* The budget reason a disruption counts under. */
+static unsigned budget_reason_bit(hoist_disruption_reason r)
+{
+    return r == HOIST_DISRUPT_EMPTY ? HOIST_REASON_EMPTY : HOIST_REASON_DRIFTED;
+}
+
+static const char *budget_reason_name(hoist_disruption_reason r)
+{
+    return r == HOIST_DISRUPT_EMPTY ? "Empty" : "Drifted";
+}
+
+/* A duration as "1d2h3m4s" without zero parts ("0s" for zero). */
+static void format_duration(int64_t s, char *buf, size_t cap)
+{
+    if (s == HOIST_NEVER) {
+        snprintf(buf, cap, "Never");
+        return;
+    }
+    if (s <= 0) {
+        snprintf(buf, cap, "%llds", (long long)s);
+        return;
+    }
+    static const struct {
+        int64_t secs;
+        char unit;
+    } parts[] = {{86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'}};
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < 4 && used < cap; i++) {
+        int64_t q = s / parts[i].secs;
+        s %= parts[i].secs;
+        if (q)
+            used += (size_t)snprintf(buf + used, cap - used, "%lld%c", (long long)q, parts[i].unit);
+    }
+}
+
+/* Whether a node carries hoist.dev/do-not-disrupt=true (or the karpenter.sh key). */
+static bool node_do_not_disrupt(const hoist_node *n)
+{
+    const char *v = hoist_labels_get(&n->labels, "hoist.dev/do-not-disrupt");
+    if (!v)
+        v = hoist_labels_get(&n->labels, "karpenter.sh/do-not-disrupt");
+    return v && !strcmp(v, "true");
+}
+
+/* Whether a bound pod still occupies its node (not finished, not terminating). */
+static bool pod_active(const hoist_pod *p)
+{
+    if (p->terminating || p->placeholder)
+        return false;
+    return !p->phase || (strcmp(p->phase, "Succeeded") != 0 && strcmp(p->phase, "Failed") != 0);
+}
+
+static const char *label_or_empty(const hoist_node *n, const char *key)
+{
+    const char *v = hoist_labels_get(&n->labels, key);
+    return v ? v : "";
+}
+
+/* ---- the decision -------------------------------------------------------- */
+
+#define UNLIMITED SIZE_MAX
+
+typedef struct pool_state {
+    const hoist_nodepool *np;
+    size_t n_nodes;            /* its nodes in the snapshot */
+    size_t in_progress;        /* of them listed in opts->disrupting */
+    size_t decided;            /* decided now */
+    bool allowed_known[3];
+    size_t allowed[3];         /* per hoist_disruption_reason; UNLIMITED without an active budget */
+    const char *schedule_error;/* a budget's schedule that did not parse (taken as active) */
+    bool want_known, has_want;
+    hoist_resources want;      /* headroom */
+    hoist_resources spare;     /* allocatable - requested of its Ready nodes, minus removals */
+} pool_state;
+
+typedef struct node_info {
+    const hoist_node *node;
+    int pool;                  /* index into pools; -1 when not hoist's */
+    bool disrupting;
+    int64_t empty_since;       /* -1 when not (tracked as) empty */
+    long first_pod;            /* list through next_pod; -1 at the end */
+    size_t n_work;             /* active pods that are not DaemonSet pods */
+    int64_t priority_sum, cost_sum;
+    hoist_resources requested; /* of every active pod bound to it */
+    const hoist_pod *dnd_pod;  /* a do-not-disrupt pod on it (smallest ns/name) */
+} node_info;
+
+typedef struct candidate {
+    size_t node;
+    hoist_disruption_reason reason;
+    const char *detail;
+    double price;
+} candidate;
+
+typedef struct decide_ctx {
+    const hoist_objects *o;
+    const hoist_consolidate_options *opts;
+    hoist_consolidation *out;
+    pool_state *pools;
+    node_info *nodes;
+    const long *next_pod;
+} decide_ctx;
+
+static int pod_key_cmp(const hoist_pod *a, const hoist_pod *b)
+{
+    int c = strcmp(a->ns, b->ns);
+    return c ? c : strcmp(a->name, b->name);
+}
+
+/* Ordering of candidates (qsort with a context via a file-local pointer is
+ * avoided: each candidate carries what the comparison needs). */
+typedef struct sort_item {
+    candidate c;
+    size_t n_work;
+    int64_t priority_sum, cost_sum;
+    const char *name;
+} sort_item;
+
+static int candidate_cmp(const void *pa, const void *pb)
+{
+    const sort_item *a = pa, *b = pb;
+    if (a->c.reason != b->c.reason)
+        return a->c.reason < b->c.reason ? -1 : 1;
+    if (a->n_work != b->n_work)
+        return a->n_work < b->n_work ? -1 : 1;
+    if (a->priority_sum != b->priority_sum)
+        return a->priority_sum < b->priority_sum ? -1 : 1;
+    if (a->cost_sum != b->cost_sum)
+        return a->cost_sum < b->cost_sum ? -1 : 1;
+    return strcmp(a->name, b->name);
+}
+
+/* The catalog price of the node's offering (type, zone, capacity type), 0 when unknown. */
+static double node_price(const hoist_catalog *cat, const hoist_node *n)
+{
+    if (!cat)
+        return 0;
+    const hoist_instance_type *it = hoist_catalog_find(cat, label_or_empty(n, HOIST_LABEL_INSTANCE_TYPE));
+    if (!it)
+        return 0;
+    const char *zone = label_or_empty(n, HOIST_LABEL_ZONE);
+    const char *ct = label_or_empty(n, HOIST_LABEL_CAPACITY_TYPE);
+    for (size_t i = 0; i < it->n_offerings; i++) {
+        const hoist_offering *off = &it->offerings[i];
+        if (!strcmp(off->zone, zone) && !strcmp(hoist_capacity_type_name(off->capacity_type), ct))
+            return off->price;
+    }
+    return 0;
+}
+
+/* The most nodes pool p may have disrupting for reason r now. */
+static size_t pool_allowed(pool_state *p, hoist_disruption_reason r, int64_t now)
+{
+    if (p->allowed_known[r])
+        return p->allowed[r];
+    size_t allowed = UNLIMITED;
+    unsigned bit = budget_reason_bit(r);
+    for (size_t i = 0; i < p->np->n_budgets; i++) {
+        const hoist_budget *b = &p->np->budgets[i];
+        if (!(b->reasons & bit))
+            continue;
+        if (b->schedule) {
+            hoist_err err;
+            int active = hoist_cron_active(b->schedule, b->duration, now, &err);
+            if (active == 0)
+                continue;
+            if (active < 0)
+                p->schedule_error = b->schedule; /* fail safe: a broken schedule holds */
+        }
+        size_t n = b->nodes < 0 ? 0 : (size_t)b->nodes;
+        if (b->nodes_is_percent)
+            n = (n * p->n_nodes + 99) / 100; /* rounded up, as Karpenter does */
+        if (n < allowed)
+            allowed = n;
+    }
+    p->allowed_known[r] = true;
+    p->allowed[r] = allowed;
+    return allowed;
+}
+
+/* Record a held-back candidate. */
+static void block(decide_ctx *x, const candidate *c, const char *why)
+{
+    hoist_disruption_blocked *b = &x->out->blocked[x->out->n_blocked++];
+    b->node = x->nodes[c->node].node;
+    b->reason = c->reason;
+    b->why = why;
+}
+
+/* Why voluntary candidate c cannot go now, or NULL (headroom is updated when
+ * it can). Strings are built in the result arena; *oom on failure. */
+static const char *held_back(decide_ctx *x, const candidate *c, bool *oom)
+{
+    hoist_arena *a = &x->out->arena;
+    node_info *ni = &x->nodes[c->node];
+    pool_state *p = &x->pools[ni->pool];
+    const char *why = NULL;
+    *oom = false;
+    if (node_do_not_disrupt(ni->node) || ni->dnd_pod) {
+        if (node_do_not_disrupt(ni->node))
+            why = hoist_arena_sprintf(a, "node %s has hoist.dev/do-not-disrupt=true",
+                                      ni->node->name);
+        else
+            why = hoist_arena_sprintf(a, "pod %s/%s has do-not-disrupt", ni->dnd_pod->ns,
+                                      ni->dnd_pod->name);
+        *oom = !why;
+        return why;
+    }
+
+    size_t allowed = pool_allowed(p, c->reason, x->opts->now_s);
+    size_t used = p->in_progress + p->decided;
+    if (allowed != UNLIMITED && used >= allowed) {
+        why = hoist_arena_sprintf(a, "budget of NodePool %s allows %zu node%s for %s now "
+                                  "(%zu in progress)%s%s", p->np->name, allowed,
+                                  allowed == 1 ? "" : "s", budget_reason_name(c->reason), used,
+                                  p->schedule_error ? "; invalid schedule taken as active: " : "",
+                                  p->schedule_error ? p->schedule_error : "");
+        *oom = !why;
+        return why;
+    }
+
+    if (c->reason == HOIST_DISRUPT_EMPTY && x->opts->headroom) {
+        if (!p->want_known) {
+            p->want_known = true;
+            hoist_resources want = {{0}};
+            if (x->opts->headroom(x->opts->headroom_ctx, p->np, &want) == 0 &&
+                (want.v[HOIST_RES_CPU] > 0 || want.v[HOIST_RES_MEMORY] > 0)) {
+                p->has_want = true;
+                p->want = want;
+            }
+        }
+        if (p->has_want) {
+            hoist_resources after = p->spare, gone = ni->node->allocatable;
+            hoist_resources_sub(&gone, &ni->requested);
+            hoist_resources_sub(&after, &gone);
+            static const int slots[] = {HOIST_RES_CPU, HOIST_RES_MEMORY};
+            for (size_t i = 0; i < 2; i++) {
+                int s = slots[i];
+                if (p->want.v[s] > 0 && after.v[s] < p->want.v[s]) {
+                    char have[64], want[64];
+                    hoist_qformat f = s == HOIST_RES_CPU ? HOIST_QFMT_DECIMAL_SI
+                                                         : HOIST_QFMT_BINARY_SI;
+                    hoist_quantity_format((hoist_quantity){after.v[s], f}, have, sizeof have);
+                    hoist_quantity_format((hoist_quantity){p->want.v[s], f}, want, sizeof want);
+                    why = hoist_arena_sprintf(a, "headroom of NodePool %s: removing it leaves "
+                                              "%s %s spare, the NodePool keeps %s", p->np->name,
+                                              have, s == HOIST_RES_CPU ? "cpu" : "memory", want);
+                    *oom = !why;
+                    return why;
+                }
+            }
+            p->spare = after;
+        }
+    }
+    return NULL;
+}
+
+/* Record a decision for c with its pods. */
+static int decide(decide_ctx *x, const candidate *c)
+{
+    node_info *ni = &x->nodes[c->node];
+    pool_state *p = &x->pools[ni->pool];
+    hoist_disruption *d = &x->out->items[x->out->n++];
+    d->node = ni->node;
+    d->nodepool = p->np;
+    d->reason = c->reason;
+    d->detail = c->detail;
+    d->price = c->price;
+    d->n_pods = ni->n_work;
+    d->pods = NULL;
+    if (ni->n_work) {
+        d->pods = hoist_arena_calloc(&x->out->arena, ni->n_work, sizeof *d->pods);
+        if (!d->pods)
+            return -1;
+        /* the list runs newest first; fill from the back to keep snapshot order */
+        size_t k = ni->n_work;
+        for (long i = ni->first_pod; i >= 0; i = x->next_pod[i]) {
+            const hoist_pod *pod = x->o->pods[i];
+            if (!pod->daemonset_owned)
+                d->pods[--k] = pod;
+        }
+    }
+    p->decided++;
+    return 0;
+}
+
+void hoist_consolidator_init(hoist_consolidator *s)
+{
+    hoist_strmap_init(&s->empty_since);
+}
+
+/* Free the keys a consolidator's map owns, and the map. */
+static void free_owned_map(hoist_strmap *m)
+{
+    for (size_t i = 0; i < m->cap; i++)
+        free((char *)m->slots[i].key);
+    hoist_strmap_free(m);
+}
+
+void hoist_consolidator_free(hoist_consolidator *s)
+{
+    free_owned_map(&s->empty_since);
+}
+
+void hoist_consolidation_free(hoist_consolidation *c)
+{
+    hoist_arena_free(&c->arena);
+    memset(c, 0, sizeof *c);
+}
+
+/* The view of one candidate the recycle hook sees. */
+static hoist_recycle_view recycle_view(const hoist_consolidate_options *opts, const node_info *ni,
+                                       const hoist_nodepool *np, char *family, size_t cap)
+{
+    hoist_recycle_view v;
+    memset(&v, 0, sizeof v);
+    v.node = ni->node;
+    v.nodepool = np;
+    v.instance_type = label_or_empty(ni->node, HOIST_LABEL_INSTANCE_TYPE);
+    const hoist_instance_type *it =
+        opts->catalog ? hoist_catalog_find(opts->catalog, v.instance_type) : NULL;
+    if (it && it->family) {
+        v.family = it->family;
+        v.generation = (int)it->generation;
+    } else {
+        size_t n = strcspn(v.instance_type, ".");
+        snprintf(family, cap, "%.*s", (int)n, v.instance_type);
+        v.family = family;
+    }
+    v.zone = label_or_empty(ni->node, HOIST_LABEL_ZONE);
+    v.capacity_type = label_or_empty(ni->node, HOIST_LABEL_CAPACITY_TYPE);
+    v.age_seconds = ni->node->created > 0 ? opts->now_s - ni->node->created : 0;
+    v.price = node_price(opts->catalog, ni->node);
+    v.n_pods = ni->n_work;
+    return v;
+}
+
+int hoist_consolidate_compute(hoist_consolidator *s, const hoist_objects *o,
+                              const hoist_consolidate_options *opts, hoist_consolidation *out,
+                              hoist_err *err)
+{
+    memset(out, 0, sizeof *out);
+    hoist_arena_init(&out->arena, 0);
+    hoist_arena *a = &out->arena;
+    hoist_strmap pool_index, node_index, empty;
+    hoist_strmap_init(&pool_index);
+    hoist_strmap_init(&node_index);
+    hoist_strmap_init(&empty);
+    int rc = -1;
+    const int64_t now = opts->now_s;
+
+    pool_state *pools = hoist_arena_calloc(a, o->n_nodepools ? o->n_nodepools : 1, sizeof *pools);
+    node_info *nodes = hoist_arena_calloc(a, o->n_nodes ? o->n_nodes : 1, sizeof *nodes);
+    long *next_pod = hoist_arena_calloc(a, o->n_pods ? o->n_pods : 1, sizeof *next_pod);
+    sort_item *cands = hoist_arena_calloc(a, o->n_nodes ? o->n_nodes : 1, sizeof *cands);
+    out->items = hoist_arena_calloc(a, o->n_nodes ? o->n_nodes : 1, sizeof *out->items);
+    out->blocked = hoist_arena_calloc(a, o->n_nodes ? o->n_nodes : 1, sizeof *out->blocked);
+    if (!pools || !nodes || !next_pod || !cands || !out->items || !out->blocked)
+        goto oom;
+
+    /* NodePools and nodes by name */
+    for (size_t i = 0; i < o->n_nodepools; i++) {
+        pools[i].np = o->nodepools[i];
+        if (hoist_strmap_put(&pool_index, o->nodepools[i]->name, (int64_t)i) < 0)
+            goto oom;
+    }
+    for (size_t i = 0; i < o->n_nodes; i++) {
+        node_info *ni = &nodes[i];
+        ni->node = o->nodes[i];
+        ni->pool = -1;
+        ni->first_pod = -1;
+        ni->empty_since = -1;
+        if (hoist_strmap_put(&node_index, ni->node->name, (int64_t)i) < 0)
+            goto oom;
+        const char *pool = hoist_labels_get(&ni->node->labels, HOIST_LABEL_NODEPOOL);
+        int64_t pi;
+        if (pool && hoist_strmap_get(&pool_index, pool, &pi)) {
+            ni->pool = (int)pi;
+            pools[pi].n_nodes++;
+        }
+    }
+
+    /* pods by node: one pass, a list per node through next_pod */
+    for (size_t i = 0; i < o->n_pods; i++) {
+        const hoist_pod *pod = o->pods[i];
+        int64_t ni_idx;
+        next_pod[i] = -1;
+        if (!pod->node_name || !pod_active(pod) ||
+            !hoist_strmap_get(&node_index, pod->node_name, &ni_idx))
+            continue;
+        node_info *ni = &nodes[ni_idx];
+        next_pod[i] = ni->first_pod;
+        ni->first_pod = (long)i;
+        hoist_resources_add(&ni->requested, &pod->requests);
+        if (pod->do_not_disrupt && (!ni->dnd_pod || pod_key_cmp(pod, ni->dnd_pod) < 0))
+            ni->dnd_pod = pod;
+        if (pod->daemonset_owned)
+            continue;
+        ni->n_work++;
+        ni->priority_sum += pod->priority;
+        ni->cost_sum += pod->has_deletion_cost ? pod->deletion_cost : 0;
+    }
+
+    /* disruptions in progress */
+    for (size_t i = 0; i < opts->n_disrupting; i++) {
+        int64_t ni_idx;
+        if (!opts->disrupting[i] || !hoist_strmap_get(&node_index, opts->disrupting[i], &ni_idx))
+            continue;
+        node_info *ni = &nodes[ni_idx];
+        if (ni->disrupting)
+            continue;
+        ni->disrupting = true;
+        if (ni->pool >= 0)
+            pools[ni->pool].in_progress++;
+    }
+
+    /* spare capacity per NodePool, for headroom */
+    if (opts->headroom)
+        for (size_t i = 0; i < o->n_nodes; i++) {
+            node_info *ni = &nodes[i];
+            if (ni->pool < 0 || ni->node->ready != 1 || ni->disrupting)
+                continue;
+            hoist_resources_add(&pools[ni->pool].spare, &ni->node->allocatable);
+            hoist_resources_sub(&pools[ni->pool].spare, &ni->requested);
+        }
+
+    /* when each Ready hoist node became empty (the new map owns its keys) */
+    for (size_t i = 0; i < o->n_nodes; i++) {
+        node_info *ni = &nodes[i];
+        if (ni->pool < 0 || ni->node->ready != 1 || ni->n_work)
+            continue;
+        int64_t since;
+        if (!hoist_strmap_get(&s->empty_since, ni->node->name, &since) || since > now)
+            since = now;
+        int64_t dup;
+        if (hoist_strmap_get(&empty, ni->node->name, &dup)) {
+            ni->empty_since = dup;
+            continue;
+        }
+        char *key = strdup(ni->node->name);
+        if (!key || hoist_strmap_put(&empty, key, since) < 0) {
+            free(key);
+            goto oom;
+        }
+        ni->empty_since = since;
+    }
+
+    /* candidates */
+    size_t n_cands = 0;
+    for (size_t i = 0; i < o->n_nodes; i++) {
+        node_info *ni = &nodes[i];
+        if (ni->pool < 0 || ni->disrupting)
+            continue;
+        const hoist_node *n = ni->node;
+        const hoist_nodepool *np = pools[ni->pool].np;
+        char buf[160], d1[48], d2[48];
+        candidate c = {i, HOIST_DISRUPT_EXPIRED, NULL, node_price(opts->catalog, n)};
+        if (np->expire_after != HOIST_NEVER && n->created > 0 &&
+            now - n->created >= np->expire_after) {
+            format_duration(now - n->created, d1, sizeof d1);
+            format_duration(np->expire_after, d2, sizeof d2);
+            snprintf(buf, sizeof buf, "age %s reached expireAfter %s", d1, d2);
+        } else if (n->ready == 1 && !n->unschedulable) {
+            bool recycle = false;
+            if (opts->recycle) {
+                char family[64];
+                hoist_recycle_view v = recycle_view(opts, ni, np, family, sizeof family);
+                out->hook_calls++;
+                buf[0] = '\0';
+                if (opts->recycle(opts->recycle_ctx, &v, &recycle, buf, sizeof buf) < 0) {
+                    out->hook_errors++;
+                    recycle = false;
+                }
+                if (recycle && !buf[0])
+                    snprintf(buf, sizeof buf, "recycled by policy");
+            }
+            if (recycle) {
+                c.reason = HOIST_DISRUPT_RECYCLE;
+            } else if (!ni->n_work && ni->empty_since >= 0 && np->consolidate_after != HOIST_NEVER &&
+                       now - ni->empty_since >= np->consolidate_after) {
+                c.reason = HOIST_DISRUPT_EMPTY;
+                format_duration(now - ni->empty_since, d1, sizeof d1);
+                format_duration(np->consolidate_after, d2, sizeof d2);
+                snprintf(buf, sizeof buf, "empty for %s (consolidateAfter %s)", d1, d2);
+            } else {
+                continue;
+            }
+        } else {
+            continue;
+        }
+        if (!(c.detail = hoist_arena_strdup(a, buf)))
+            goto oom;
+        cands[n_cands++] = (sort_item){c, ni->n_work, ni->priority_sum, ni->cost_sum, n->name};
+    }
+    qsort(cands, n_cands, sizeof *cands, candidate_cmp);
+
+    decide_ctx x = {o, opts, out, pools, nodes, next_pod};
+    for (size_t i = 0; i < n_cands; i++) {
+        const candidate *c = &cands[i].c;
+        if (c->reason != HOIST_DISRUPT_EXPIRED) {
+            bool oom = false;
+            const char *why = held_back(&x, c, &oom);
+            if (oom)
+                goto oom;
+            if (why) {
+                block(&x, c, why);
+                continue;
+            }
+        }
+        if (decide(&x, c) < 0)
+            goto oom;
+    }
+
+    /* keep the new empty-since times; nodes gone or busy are forgotten */
+    free_owned_map(&s->empty_since);
+    s->empty_since = empty;
+    hoist_strmap_init(&empty);
+    rc = 0;
+    goto done;
+oom:
+    hoist_errf(err, "consolidate: out of memory");
+    hoist_consolidation_free(out);
+done:
+    free_owned_map(&empty);
+    hoist_strmap_free(&pool_index);
+    hoist_strmap_free(&node_index);
+    return rc;
+}
