@@ -54,7 +54,14 @@ typedef int (*hoist_headroom_fn)(void *ctx, const hoist_nodepool *np,
  * nodes and their pods). For a claim, its allocatable is that of its chosen
  * type under np's kubelet settings, taken from pool (the NodePool's types,
  * model/catalog.h hoist_nodepool_types; may be NULL when plan is NULL).
- * Returns 0, or -1 with err. */
+ * Counted as requested: pods bound to np's nodes that are not terminating
+ * and not Succeeded/Failed (as the planner counts them), the pods plan puts
+ * on those nodes, and each of np's claims' requests (its pods plus the
+ * DaemonSet pods that will run there, as bound DaemonSet pods count on real
+ * nodes). Placeholder pods are NOT counted as requested: the capacity bought
+ * for them is the spare itself, so after the second plan spare >= want.
+ * O(pods + nodes + planned pods). Returns 0, or -1 with err (out of memory,
+ * a claim of np whose chosen type is not in pool). */
 int hoist_headroom_usage_compute(const hoist_objects *o, const hoist_nodepool *np,
                                  const hoist_plan *plan, const hoist_pool_types *pool,
                                  hoist_headroom_usage *out, hoist_err *err);
@@ -65,14 +72,24 @@ bool hoist_headroom_deficit(const hoist_headroom_usage *u, const hoist_resources
                             hoist_resources *deficit);
 
 /* Build placeholder pods for np covering `deficit` (in arena a): each has
- * placeholder set, name "headroom-<nodepool>-<i>" in namespace "hoist-system",
- * a nodeSelector hoist.dev/nodepool = np->name, a toleration of every taint
- * (operator Exists), requests = an equal share of the deficit (pods = 1). The
- * deficit is split into the fewest equal pods (at most
- * HOIST_HEADROOM_MAX_PLACEHOLDERS) such that each fits half the allocatable
- * of the largest type in pool, so the planner can pack them onto typical
- * machines. Returns 0 with *out / *n (n may be 0 when deficit is zero), or -1
- * with err (out of memory, no type in pool). */
+ * placeholder set, name "headroom-<nodepool>-<i>" (i from 0) in namespace
+ * "hoist-system", a nodeSelector hoist.dev/nodepool = np->name, a toleration
+ * of every taint (empty key, operator Exists, all effects), scheduler
+ * "default-scheduler", phase "", uid "", no labels or affinity, and requests =
+ * an equal share of the deficit plus pods = 1. The deficit is split into the
+ * fewest equal pods (at most HOIST_HEADROOM_MAX_PLACEHOLDERS) such that each
+ * fits half the allocatable of the largest type in pool, so the planner can
+ * pack them onto typical machines; "largest" is the type that needs the
+ * fewest pieces for this deficit (first by name on a tie). A pods deficit
+ * raises the count to that many placeholders. Rounding: cpu is split in
+ * milli-CPU, every other resource in whole units (memory in bytes; the
+ * deficit is first rounded up to a whole unit); the first (units mod count)
+ * pods take one step more, so the shares sum to the (rounded) deficit and
+ * none exceeds ceil(deficit / count). At the cap of 64 pods the shares may
+ * exceed half a machine. names (may be NULL) only names resources in errors.
+ * Returns 0 with *out / *n (n is 0 and *out NULL when deficit is zero), or -1
+ * with err (out of memory, no type in pool, or no type in pool has any of a
+ * resource in deficit). */
 int hoist_headroom_placeholders(hoist_arena *a, const hoist_resource_names *names,
                                 const hoist_nodepool *np, const hoist_pool_types *pool,
                                 const hoist_resources *deficit, hoist_pod ***out, size_t *n,
