@@ -138,7 +138,8 @@ static int cron_parse(const char *expr, cron_spec *c, hoist_err *err)
         while (isspace((unsigned char)*rest))
             rest++;
         for (size_t i = 0; i < sizeof cron_macros / sizeof cron_macros[0]; i++)
-            if (!*rest && strlen(cron_macros[i].name) == n && !strncmp(expr, cron_macros[i].name, n))
+            if (!*rest && strlen(cron_macros[i].name) == n &&
+                !strncmp(expr, cron_macros[i].name, n))
                 return cron_parse(cron_macros[i].expr, c, err);
         return hoist_errf(err, "schedule \"%s\": unknown macro (expected @yearly, @annually, "
                           "@monthly, @weekly, @daily, @midnight or @hourly)", expr);
@@ -393,7 +394,8 @@ static double node_price(const hoist_catalog *cat, const hoist_node *n)
 {
     if (!cat)
         return 0;
-    const hoist_instance_type *it = hoist_catalog_find(cat, label_or_empty(n, HOIST_LABEL_INSTANCE_TYPE));
+    const hoist_instance_type *it =
+        hoist_catalog_find(cat, label_or_empty(n, HOIST_LABEL_INSTANCE_TYPE));
     if (!it)
         return 0;
     const char *zone = label_or_empty(n, HOIST_LABEL_ZONE);
@@ -734,7 +736,8 @@ int hoist_consolidate_compute(hoist_consolidator *s, const hoist_objects *o,
             }
             if (recycle) {
                 c.reason = HOIST_DISRUPT_RECYCLE;
-            } else if (!ni->n_work && ni->empty_since >= 0 && np->consolidate_after != HOIST_NEVER &&
+            } else if (!ni->n_work && ni->empty_since >= 0 &&
+                       np->consolidate_after != HOIST_NEVER &&
                        now - ni->empty_since >= np->consolidate_after) {
                 c.reason = HOIST_DISRUPT_EMPTY;
                 format_duration(now - ni->empty_since, d1, sizeof d1);

@@ -13,20 +13,31 @@
  *             replacement, counted against budgets under the "Drifted" reason;
  *   EMPTY     no pod but DaemonSet pods (and finished or terminating ones)
  *             has been bound to it since at least consolidateAfter ago (the
- *             stage remembers when it saw each node become empty; a node that
- *             gets a pod forgets that time), for either consolidationPolicy.
- *             Deleting it must not take the NodePool below its headroom.
- * Nodes not Ready, unschedulable ones already being disrupted (listed in
- * opts->disrupting), and nodes or pods annotated do-not-disrupt (the pod
- * field hoist_pod.do_not_disrupt; the node label or annotation is read as
- * the label hoist.dev/do-not-disrupt=true) are skipped for voluntary reasons.
+ *             stage remembers when it saw each Ready node become empty; a
+ *             node that gets a pod, or stops being Ready, forgets that time),
+ *             for either consolidationPolicy. Deleting it must not take the
+ *             NodePool below its headroom: the spare of the NodePool (the
+ *             allocatable of its Ready nodes not being disrupted, minus the
+ *             requests of the pods bound to them, minus what the empty nodes
+ *             removed in this decision gave) stays >= want for cpu and memory.
+ * Nodes listed in opts->disrupting are never decided again. Nodes not Ready
+ * or unschedulable are skipped for voluntary reasons (RECYCLE, EMPTY), and
+ * nodes or pods annotated do-not-disrupt (the pod field
+ * hoist_pod.do_not_disrupt, any active pod on the node, DaemonSet pods
+ * included; the node label or annotation is read as the label
+ * hoist.dev/do-not-disrupt=true, karpenter.sh/do-not-disrupt=true also
+ * counts) hold them back with a why in `blocked`.
  *
- * Budgets: for each NodePool, the voluntary disruptions in progress
- * (opts->disrupting) plus those decided now never exceed the tightest active
- * budget that applies to the reason (nodes as a count, or a percent of the
- * NodePool's nodes rounded up as Karpenter does); a budget with a schedule is
+ * Budgets: for each NodePool, a voluntary disruption is decided only while
+ * the disruptions in progress (opts->disrupting nodes of that NodePool) plus
+ * those decided now (any reason, expiries included) stay below the tightest
+ * active budget that applies to its reason (nodes as a count, or a percent
+ * of the NodePool's nodes in the snapshot rounded up as Karpenter does).
+ * RECYCLE counts as "Drifted", EMPTY as "Empty". With no active budget for
+ * the reason, nothing limits it (as Karpenter). A budget with a schedule is
  * active for `duration` after each cron match (5-field cron, UTC; the
- * @hourly/@daily/@weekly/@monthly/@yearly macros).
+ * @hourly/@daily/@weekly/@monthly/@yearly macros); a schedule that does not
+ * parse is taken as always active, and the why says so.
  *
  * Order: decisions are sorted by reason (EXPIRED, RECYCLE, EMPTY), then by
  * disruption cost (fewer pods, lower priorities and pod-deletion-cost first),
@@ -69,8 +80,10 @@ typedef struct hoist_recycle_view {
 } hoist_recycle_view;
 
 /* A policy's recycle decision: 0 with *recycle set and, when true, a reason
- * written into reason[0..cap) (NUL-terminated, truncated); -1 on failure
- * (the node is kept and the failure counted). */
+ * written into reason[0..cap) (NUL-terminated, truncated; "" becomes
+ * "recycled by policy"); -1 on failure (the node is kept from recycling, the
+ * failure counted, and the EMPTY default still applies). Called once per
+ * Ready, schedulable node of a NodePool that is not expired or disrupting. */
 typedef int (*hoist_recycle_fn)(void *ctx, const hoist_recycle_view *node, bool *recycle,
                                 char *reason, size_t cap);
 
@@ -139,7 +152,11 @@ const char *hoist_disruption_reason_name(hoist_disruption_reason r);
 
 /* Whether a 5-field cron expression (or @hourly...) matches the minute that
  * contains Unix time t (UTC): 1 yes, 0 no, -1 with err when expr is malformed
- * (the message names the field). */
+ * (the message names the field). Fields: minute 0-59, hour 0-23, day-of-month
+ * 1-31, month 1-12 or jan..dec, day-of-week 0-7 (0 and 7 Sunday) or sun..sat;
+ * each a comma list of *, N or N-M with an optional /step ("N/step" runs to
+ * the field's end; ? is *). When both day fields are restricted (neither
+ * starts with * or ?), a day matching either one matches, as in cron. */
 int hoist_cron_matches(const char *expr, int64_t t, hoist_err *err);
 /* Whether a budget with `schedule` and `duration_s` is active at t: it is
  * when some minute in (t - duration_s, t] matched. 1, 0, or -1 with err. */

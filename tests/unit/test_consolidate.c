@@ -478,7 +478,8 @@ static void test_budget_reasons(void **state)
     assert_string_equal(c.blocked[0].node->name, "r-1");
     assert_int_equal(c.blocked[0].reason, HOIST_DISRUPT_RECYCLE);
     assert_string_equal(c.blocked[0].why,
-                        "budget of NodePool default allows 0 nodes for Drifted now (0 in progress)");
+                        "budget of NodePool default allows 0 nodes for Drifted now "
+                        "(0 in progress)");
     free_run(&c, &o, &s);
 }
 
@@ -698,11 +699,13 @@ static void test_non_hoist_nodes(void **state)
 {
     (void)state;
     text t = {.len = 0};
-    add_pool_ex(&t, "default", "1h", "    consolidateAfter: 0s\n    budgets: [{nodes: \"100%\"}]\n");
+    add_pool_ex(&t, "default", "1h",
+                "    consolidateAfter: 0s\n    budgets: [{nodes: \"100%\"}]\n");
     add_node(&t, "unmanaged", NULL, MONDAY - 30 * DAY);
     add_node(&t, "r-unmanaged", NULL, MONDAY - 30 * DAY);
     add_node(&t, "orphan", "deleted-pool", MONDAY - 30 * DAY);
-    add_node_ex(&t, "karp", NULL, "m5.large", MONDAY, "True", "    karpenter.sh/nodepool: default\n",
+    add_node_ex(&t, "karp", NULL, "m5.large", MONDAY, "True",
+                "    karpenter.sh/nodepool: default\n",
                 "2", "8Gi");
     hoist_objects o;
     load(&o, &t);
@@ -728,7 +731,8 @@ static void test_non_hoist_nodes(void **state)
 
 static void build_mixed(text *t, bool reversed)
 {
-    add_pool_ex(t, "default", "240h", "    consolidateAfter: 0s\n    budgets: [{nodes: \"100%\"}]\n");
+    add_pool_ex(t, "default", "240h",
+                "    consolidateAfter: 0s\n    budgets: [{nodes: \"100%\"}]\n");
     const char *names[] = {"e-b", "r-hi", "x-old", "e-a", "r-lo", "r-none", "r-cost"};
     for (size_t k = 0; k < 7; k++) {
         const char *n = names[reversed ? 6 - k : k];
