@@ -70,6 +70,7 @@ struct bin {
     hoist_reqs reqs;              /* claims: narrowed requirements */
     size_t n_pods, cap_pods;
     int32_t *pods;                /* pending pods placed here */
+    bool has_real;                /* some real (not placeholder) pod is placed here */
 };
 
 /* One constraint of a pending pod on a topology group. */
@@ -1275,6 +1276,8 @@ static int place(sched *s, int32_t pi, placement *pl)
 {
     spod *sp = &s->pods[pi];
     bin *b = pl->b;
+    if (!sp->pod->placeholder)
+        b->has_real = true;
     const hoist_req *old_reqs = b->reqs.items;
     size_t old_types = b->n_types;
     if (!b->node) {
@@ -1813,7 +1816,9 @@ static bool try_place(sched *s, int32_t pi, int level, int *failed)
     bool advancing = true;
     for (size_t i = (size_t)cur->next; i < s->n_bins; i++) {
         bin *b = s->bins[i];
-        if (b->node && sp->pod->placeholder) { /* headroom is new capacity only */
+        /* headroom is new capacity only: not an existing node, nor the free
+         * room of a claim real pods opened (that room already counts as spare) */
+        if (sp->pod->placeholder && (b->node || b->has_real)) {
             advancing = false;
             continue;
         }

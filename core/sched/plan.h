@@ -75,7 +75,8 @@ typedef struct hoist_plan_options {
     const hoist_plan_hooks *hooks; /* borrowed; NULL = the C defaults */
     /* Headroom placeholders (pipeline/headroom.h), borrowed: pods with
      * `placeholder` set that are planned after every real pod and only onto
-     * NEW claims, never onto existing or in-flight nodes. They appear in
+     * NEW claims of their own: never onto existing or in-flight nodes, nor
+     * into the free room of a claim a real pod opened. They appear in
      * their claims' pods (and requests and cost); one that fits nowhere is
      * counted in n_placeholders_unplaced, not reported unschedulable. */
     size_t n_placeholders;

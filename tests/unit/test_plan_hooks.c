@@ -285,6 +285,47 @@ static void test_placeholders_only_on_new_claims(void **state)
     f->objs.n_pods = 3;
 }
 
+/* A placeholder never takes the free room of a claim a real pod opened:
+ * that room is already spare, so it must buy a machine of its own. */
+static const char SMALL_HOLDER[] =
+    "apiVersion: v1\n"
+    "kind: Pod\n"
+    "metadata: {name: small, namespace: hoist-system}\n"
+    "spec:\n"
+    "  containers: [{name: c, image: x, resources: {requests: {cpu: 200m, memory: 256Mi}}}]\n";
+
+static void test_placeholder_not_in_real_claim(void **state)
+{
+    fixture *f = *state;
+    hoist_err err = {{0}};
+    if (hoist_objects_load_buffer(&f->objs, "holder.yaml", SMALL_HOLDER, sizeof SMALL_HOLDER - 1,
+                                  &err) < 0)
+        fail_msg("%s", err.msg);
+    hoist_pod holder = *f->objs.pods[1];
+    f->objs.n_pods = 1;
+    holder.placeholder = true;
+    const hoist_pod *holders[] = {&holder};
+    hoist_plan_options opts = {0};
+    opts.n_placeholders = 1;
+    opts.placeholders = holders;
+    if (hoist_plan_compute(&f->objs, &f->cat, &opts, &f->plan, &err) < 0)
+        fail_msg("%s", err.msg);
+    /* the 500m pod's c5.large has room for 200m, yet two machines */
+    assert_int_equal(f->plan.n_claims, 2);
+    size_t real = f->plan.claims[0].pods[0]->placeholder ? 1 : 0;
+    assert_int_equal(f->plan.claims[real].n_pods, 1);
+    assert_false(f->plan.claims[real].pods[0]->placeholder);
+    assert_int_equal(f->plan.claims[1 - real].n_pods, 1);
+    assert_true(f->plan.claims[1 - real].pods[0]->placeholder);
+    /* as a real pod it shares the machine */
+    hoist_plan_free(&f->plan);
+    f->objs.n_pods = 2;
+    if (hoist_plan_compute(&f->objs, &f->cat, NULL, &f->plan, &err) < 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(f->plan.n_claims, 1);
+    assert_int_equal(f->plan.claims[0].n_pods, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -293,6 +334,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_order_offerings_picks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failing_hooks_keep_defaults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_placeholders_only_on_new_claims, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_placeholder_not_in_real_claim, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
