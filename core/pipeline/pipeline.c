@@ -1,0 +1,1361 @@
+/*
+ * pipeline/pipeline.c - the stages wired together (see pipeline.h).
+ *
+ * Re-entrancy: a sink write or a provider call may answer at once (the
+ * simulator's world deletes an evicted pod inside evict(); a provider may
+ * complete inside launch()). While a step runs, the snapshot's pointers are
+ * in use, so object events and provider completions that arrive during a
+ * step are queued and handled when the step ends.
+ */
+#include "pipeline/pipeline.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/allocatable.h"
+#include "model/instance.h"
+#include "model/labels.h"
+#include "model/taints.h"
+#include "pipeline/headroom.h"
+#include "policy/headroom_hook.h"
+#include "policy/recycle_hook.h"
+
+/* A deferred provider completion or object event. */
+typedef enum deferred_kind { DEFER_EVENT, DEFER_LAUNCH, DEFER_TERMINATE } deferred_kind;
+
+typedef struct deferred {
+    deferred_kind kind;
+    hoist_object_op op;        /* DEFER_EVENT */
+    json_t *object;            /* DEFER_EVENT: a deep copy, owned */
+    unsigned claim_id;         /* DEFER_LAUNCH / DEFER_TERMINATE */
+    hoist_error error;         /* the provider's error (code HOIST_OK on success) */
+    hoist_launched *launched;  /* DEFER_LAUNCH success, owned */
+} deferred;
+
+/* What a provider callback needs to find its pipeline and claim. */
+typedef struct call_ref {
+    hoist_pipeline *p;
+    unsigned claim_id;
+} call_ref;
+
+struct hoist_pipeline {
+    hoist_pipeline_env env;
+    hoist_pipeline_config cfg;
+    char *cluster_name;
+    hoist_policy *policy;
+    hoist_policy_plan pplan;
+    hoist_policy_batch pbatch;
+    hoist_policy_launch plaunch;
+    hoist_policy_recycle precycle;
+    hoist_policy_headroom pheadroom;
+    hoist_cluster cluster;
+    hoist_batch batch;
+    hoist_unavailable ice;
+    hoist_price price;
+    hoist_consolidator consol;
+    /* claims: heap records; indexes rebuilt when one is removed */
+    size_t n_claims, cap_claims;
+    hoist_nodeclaim **claims;
+    hoist_strmap by_name, by_node, by_provider_id; /* -> index in claims */
+    unsigned next_claim_seq, next_claim_id;
+    size_t in_flight;
+    uint64_t next_consolidate_ms;
+    bool in_step;
+    bool started;
+    uint64_t policy_errors_past;  /* failed hook calls of policies swapped out */
+    /* Nodes whose machines are terminated but whose Node object has not gone
+     * yet: never adopted or disrupted again (few; a plain array). */
+    size_t n_gone, cap_gone;
+    char **gone;
+    size_t n_deferred, cap_deferred;
+    deferred *deferred_q;
+    hoist_pipeline_stats stats;
+};
+
+/* ---- small helpers -------------------------------------------------------- */
+
+static uint64_t now_ms(const hoist_pipeline *p)
+{
+    return p->env.host->now_ms(p->env.host->ctx);
+}
+
+#define LOG(p, level, ...)                                                 \
+    do {                                                                   \
+        if ((p)->env.host->log)                                            \
+            (p)->env.host->log((p)->env.host->ctx, level, __VA_ARGS__);    \
+    } while (0)
+
+/* Add delta to counter hoist_<name>{label=value} when metrics are wired. */
+static void count(hoist_pipeline *p, const char *name, const char *help, const char *label,
+                  const char *value, double delta)
+{
+    if (!p->env.metrics)
+        return;
+    hoist_kv kv = {label, value};
+    hoist_err err = {{0}};
+    if (hoist_metrics_counter_add(p->env.metrics, name, help, label ? &kv : NULL, label ? 1 : 0,
+                                  delta, &err) < 0)
+        LOG(p, HOIST_LOG_WARN, "metrics: %s", err.msg);
+}
+
+static const char *json_str(const json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+/* "ns/name" of a pod object into buf; false when metadata.name is missing. */
+static bool pod_key(const json_t *pod, char *buf, size_t cap, const char **ns_out,
+                    const char **name_out)
+{
+    const json_t *md = json_object_get(pod, "metadata");
+    const char *ns = json_str(md, "namespace"), *name = json_str(md, "name");
+    if (!name || !*name)
+        return false;
+    ns = ns && *ns ? ns : "default";
+    if (ns_out)
+        *ns_out = ns;
+    if (name_out)
+        *name_out = name;
+    return (size_t)snprintf(buf, cap, "%s/%s", ns, name) < cap;
+}
+
+/* Split "ns/name" (in place copy) for cluster calls. */
+static bool split_key(const char *key, char *ns, size_t ns_cap, const char **name)
+{
+    const char *slash = strchr(key, '/');
+    if (!slash || (size_t)(slash - key) >= ns_cap)
+        return false;
+    memcpy(ns, key, (size_t)(slash - key));
+    ns[slash - key] = '\0';
+    *name = slash + 1;
+    return true;
+}
+
+/* Whether a Pod object is waiting for a node hoist may have to buy: not
+ * bound, not terminating, not finished, not a DaemonSet's. */
+static bool pod_json_pending(const json_t *pod, int32_t *priority)
+{
+    const json_t *md = json_object_get(pod, "metadata");
+    const json_t *spec = json_object_get(pod, "spec");
+    const char *node = json_str(spec, "nodeName");
+    if (node && *node)
+        return false;
+    if (json_object_get(md, "deletionTimestamp"))
+        return false;
+    const char *phase = json_str(json_object_get(pod, "status"), "phase");
+    if (phase && (strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0))
+        return false;
+    const json_t *owners = json_object_get(md, "ownerReferences");
+    size_t i;
+    const json_t *o;
+    json_array_foreach(owners, i, o)
+    {
+        const char *kind = json_str(o, "kind");
+        if (json_is_true(json_object_get(o, "controller")) && kind &&
+            strcmp(kind, "DaemonSet") == 0)
+            return false;
+    }
+    json_int_t prio = json_integer_value(json_object_get(spec, "priority"));
+    *priority = prio > INT32_MAX ? INT32_MAX : prio < INT32_MIN ? INT32_MIN : (int32_t)prio;
+    return true;
+}
+
+/* The Ready condition of a Node object: true only for status "True". */
+static bool node_json_ready(const json_t *node)
+{
+    size_t i;
+    const json_t *c;
+    json_array_foreach(json_object_get(json_object_get(node, "status"), "conditions"), i, c)
+    {
+        const char *type = json_str(c, "type"), *status = json_str(c, "status");
+        if (type && strcmp(type, "Ready") == 0)
+            return status && strcmp(status, "True") == 0;
+    }
+    return false;
+}
+
+/* ---- claims table ---------------------------------------------------------- */
+
+static int index_claim(hoist_pipeline *p, size_t i)
+{
+    hoist_nodeclaim *c = p->claims[i];
+    if (hoist_strmap_put(&p->by_name, c->name, (int64_t)i) < 0)
+        return -1;
+    if (c->node && hoist_strmap_put(&p->by_node, c->node, (int64_t)i) < 0)
+        return -1;
+    if (c->provider_id && hoist_strmap_put(&p->by_provider_id, c->provider_id, (int64_t)i) < 0)
+        return -1;
+    return 0;
+}
+
+static int reindex_claims(hoist_pipeline *p)
+{
+    hoist_strmap_clear(&p->by_name);
+    hoist_strmap_clear(&p->by_node);
+    hoist_strmap_clear(&p->by_provider_id);
+    for (size_t i = 0; i < p->n_claims; i++)
+        if (index_claim(p, i) < 0)
+            return -1;
+    return 0;
+}
+
+static hoist_nodeclaim *claim_by(const hoist_pipeline *p, const hoist_strmap *m, const char *key)
+{
+    int64_t i;
+    if (!key || !hoist_strmap_get(m, key, &i))
+        return NULL;
+    return p->claims[i];
+}
+
+static hoist_nodeclaim *claim_by_id(const hoist_pipeline *p, unsigned id)
+{
+    for (size_t i = 0; i < p->n_claims; i++)
+        if (p->claims[i]->id == id)
+            return p->claims[i];
+    return NULL;
+}
+
+static void claim_free(hoist_nodeclaim *c)
+{
+    if (!c)
+        return;
+    free(c->name);
+    free(c->nodepool);
+    free(c->node);
+    hoist_launched_free(c->launched);
+    free(c->instance_type);
+    free(c->zone);
+    free(c->instance_id);
+    free(c->provider_id);
+    for (size_t i = 0; i < c->n_pods; i++)
+        free(c->pods[i]);
+    free(c->pods);
+    free(c->disrupt_detail);
+    json_decref(c->base_labels);
+    json_decref(c->taints);
+    free(c);
+}
+
+static hoist_nodeclaim *claim_add(hoist_pipeline *p, const char *name, const char *nodepool)
+{
+    if (p->n_claims == p->cap_claims) {
+        size_t ncap = p->cap_claims ? p->cap_claims * 2 : 16;
+        hoist_nodeclaim **grown = realloc(p->claims, ncap * sizeof *grown);
+        if (!grown)
+            return NULL;
+        p->claims = grown;
+        p->cap_claims = ncap;
+    }
+    hoist_nodeclaim *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->name = strdup(name);
+    c->nodepool = strdup(nodepool);
+    c->id = ++p->next_claim_id;
+    c->created_ms = now_ms(p);
+    if (!c->name || !c->nodepool) {
+        claim_free(c);
+        return NULL;
+    }
+    p->claims[p->n_claims++] = c;
+    if (index_claim(p, p->n_claims - 1) < 0) {
+        p->n_claims--;
+        claim_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void claim_remove(hoist_pipeline *p, hoist_nodeclaim *c)
+{
+    for (size_t i = 0; i < p->n_claims; i++) {
+        if (p->claims[i] != c)
+            continue;
+        p->claims[i] = p->claims[--p->n_claims];
+        claim_free(c);
+        if (reindex_claims(p) < 0)
+            LOG(p, HOIST_LOG_ERROR, "pipeline: out of memory re-indexing node claims");
+        return;
+    }
+}
+
+static int claim_set_string(char **slot, const char *v)
+{
+    char *copy = v ? strdup(v) : NULL;
+    if (v && !copy)
+        return -1;
+    free(*slot);
+    *slot = copy;
+    return 0;
+}
+
+static bool is_gone(const hoist_pipeline *p, const char *node)
+{
+    for (size_t i = 0; i < p->n_gone; i++)
+        if (strcmp(p->gone[i], node) == 0)
+            return true;
+    return false;
+}
+
+static void mark_gone(hoist_pipeline *p, const char *node)
+{
+    if (is_gone(p, node))
+        return;
+    if (p->n_gone == p->cap_gone) {
+        size_t ncap = p->cap_gone ? p->cap_gone * 2 : 8;
+        char **g = realloc(p->gone, ncap * sizeof *g);
+        if (!g)
+            return;
+        p->gone = g;
+        p->cap_gone = ncap;
+    }
+    char *copy = strdup(node);
+    if (copy)
+        p->gone[p->n_gone++] = copy;
+}
+
+static void forget_gone(hoist_pipeline *p, const char *node)
+{
+    for (size_t i = 0; i < p->n_gone; i++)
+        if (strcmp(p->gone[i], node) == 0) {
+            free(p->gone[i]);
+            p->gone[i] = p->gone[--p->n_gone];
+            return;
+        }
+}
+
+/* ---- the synthetic Node of a claim ---------------------------------------- */
+
+/* A Node object standing in for claim c until its real Node registers: the
+ * claim's labels plus type, zone and capacity type labels, the NodePool's
+ * taints, capacity and allocatable of type `it` under the NodePool's kubelet
+ * settings, and Ready False. NULL when out of memory. */
+static json_t *synthetic_node(hoist_pipeline *p, const hoist_nodeclaim *c,
+                              const hoist_instance_type *it, const char *zone,
+                              hoist_capacity_type ct)
+{
+    hoist_objects *o = hoist_cluster_objects(&p->cluster);
+    const hoist_nodepool *np = hoist_objects_find_nodepool(o, c->nodepool);
+    hoist_kubelet_config kc;
+    memset(&kc, 0, sizeof kc);
+    if (np)
+        hoist_nodepool_kubelet(o, np, &kc);
+    hoist_resources capacity, allocatable;
+    hoist_err err = {{0}};
+    if (hoist_instance_capacity(it, &kc, &o->names, &capacity, &err) < 0)
+        return NULL;
+    hoist_allocatable(it, &kc, &capacity, NULL, &allocatable);
+    json_t *labels = json_deep_copy(c->base_labels);
+    hoist_arena a;
+    hoist_arena_init(&a, 0);
+    hoist_labels il;
+    if (!labels || hoist_instance_labels(&a, it, &il) < 0) {
+        json_decref(labels);
+        hoist_arena_free(&a);
+        return NULL;
+    }
+    json_t *ilj = hoist_labels_to_json(&il);
+    hoist_arena_free(&a);
+    if (!ilj || json_object_update(labels, ilj) < 0) {
+        json_decref(ilj);
+        json_decref(labels);
+        return NULL;
+    }
+    json_decref(ilj);
+    json_object_set_new(labels, HOIST_LABEL_ZONE, json_string(zone));
+    json_object_set_new(labels, HOIST_LABEL_CAPACITY_TYPE,
+                        json_string(hoist_capacity_type_name(ct)));
+    json_object_set_new(labels, HOIST_LABEL_INSTANCE_TYPE, json_string(it->name));
+    json_object_set_new(labels, HOIST_LABEL_NODEPOOL, json_string(c->nodepool));
+    json_object_set_new(labels, "kubernetes.io/hostname", json_string(c->name));
+    json_t *node = json_pack(
+        "{s:s, s:s, s:{s:s, s:o, s:{s:s}}, s:{s:O}, s:{s:o, s:o, s:[{s:s, s:s}]}}", "apiVersion",
+        "v1", "kind", "Node", "metadata", "name", c->name, "labels", labels, "annotations",
+        HOIST_ANNOTATION_SYNTHETIC, "true", "spec", "taints", c->taints, "status", "capacity",
+        hoist_resources_to_json(&o->names, &capacity, false), "allocatable",
+        hoist_resources_to_json(&o->names, &allocatable, false), "conditions", "type", "Ready",
+        "status", "False");
+    return node;
+}
+
+/* Put (or replace) claim c's synthetic Node into the cluster state. */
+static void put_synthetic_node(hoist_pipeline *p, hoist_nodeclaim *c)
+{
+    const hoist_instance_type *it = hoist_catalog_find(p->env.catalog, c->instance_type);
+    if (!it) {
+        LOG(p, HOIST_LOG_WARN, "pipeline: claim %s: type %s is not in the catalog", c->name,
+            c->instance_type);
+        return;
+    }
+    json_t *node = synthetic_node(p, c, it, c->zone, c->capacity_type);
+    if (!node) {
+        LOG(p, HOIST_LOG_ERROR, "pipeline: claim %s: out of memory building its node", c->name);
+        return;
+    }
+    hoist_object_event ev = {HOIST_OBJECT_UPDATE, node};
+    hoist_err err = {{0}};
+    if (hoist_cluster_apply(&p->cluster, &ev, &err) < 0)
+        LOG(p, HOIST_LOG_ERROR, "pipeline: claim %s: %s", c->name, err.msg);
+    else
+        c->synthetic = true;
+    json_decref(node);
+}
+
+static void drop_synthetic_node(hoist_pipeline *p, hoist_nodeclaim *c)
+{
+    if (!c->synthetic)
+        return;
+    c->synthetic = false;
+    json_t *stub = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "v1", "kind", "Node",
+                             "metadata", "name", c->name);
+    if (!stub)
+        return;
+    hoist_object_event ev = {HOIST_OBJECT_DELETE, stub};
+    hoist_err err = {{0}};
+    if (hoist_cluster_apply(&p->cluster, &ev, &err) < 0)
+        LOG(p, HOIST_LOG_ERROR, "pipeline: claim %s: %s", c->name, err.msg);
+    json_decref(stub);
+}
+
+/* Pods of c nominated to it go back to pending and into the batch. */
+static void requeue_pods(hoist_pipeline *p, hoist_nodeclaim *c, const char *node)
+{
+    hoist_cluster_clear_nominations_to(&p->cluster, node);
+    uint64_t now = now_ms(p);
+    for (size_t i = 0; i < c->n_pods; i++) {
+        char ns[256];
+        const char *name;
+        if (!split_key(c->pods[i], ns, sizeof ns, &name))
+            continue;
+        const hoist_pod *pod = hoist_cluster_find_pod(&p->cluster, ns, name);
+        if (!pod || pod->node_name)
+            continue; /* gone, bound, or nominated elsewhere */
+        if (hoist_batch_add(&p->batch, c->pods[i], pod->priority, now) >= 0)
+            p->stats.requeued_pods++;
+    }
+}
+
+/* ---- provider calls ------------------------------------------------------- */
+
+static void defer(hoist_pipeline *p, const deferred *d)
+{
+    if (p->n_deferred == p->cap_deferred) {
+        size_t ncap = p->cap_deferred ? p->cap_deferred * 2 : 16;
+        deferred *grown = realloc(p->deferred_q, ncap * sizeof *grown);
+        if (!grown) {
+            LOG(p, HOIST_LOG_ERROR, "pipeline: out of memory queueing a completion");
+            json_decref(d->object);
+            hoist_launched_free(d->launched);
+            return;
+        }
+        p->deferred_q = grown;
+        p->cap_deferred = ncap;
+    }
+    p->deferred_q[p->n_deferred++] = *d;
+}
+
+static void terminate_claim(hoist_pipeline *p, hoist_nodeclaim *c, const char *why);
+
+static void launch_finished(hoist_pipeline *p, unsigned id, const hoist_error *err,
+                            hoist_launched *m)
+{
+    hoist_nodeclaim *c = claim_by_id(p, id);
+    p->in_flight--;
+    if (!c) {
+        hoist_launched_free(m);
+        return;
+    }
+    c->call_in_flight = false;
+    if (err) {
+        p->stats.launch_failures++;
+        if (err->code == HOIST_E_INSUFFICIENT_CAPACITY)
+            p->stats.launch_ice++;
+        count(p, "hoist_launch_failures_total", "Launches the provider refused, by reason",
+              "reason", hoist_status_name(err->code), 1);
+        LOG(p, HOIST_LOG_WARN, "pipeline: launch of %s failed: %s: %s", c->name,
+            hoist_status_name(err->code), err->message);
+        drop_synthetic_node(p, c);
+        requeue_pods(p, c, c->name);
+        claim_remove(p, c);
+        return;
+    }
+    c->launched = m;
+    c->launched_ms = now_ms(p);
+    c->capacity_type = m->capacity_type;
+    c->price = m->price;
+    if (claim_set_string(&c->instance_id, m->instance_id) < 0 ||
+        claim_set_string(&c->provider_id, m->provider_id) < 0 ||
+        claim_set_string(&c->instance_type, m->instance_type) < 0 ||
+        claim_set_string(&c->zone, m->zone) < 0 || reindex_claims(p) < 0)
+        LOG(p, HOIST_LOG_ERROR, "pipeline: out of memory recording launch of %s", c->name);
+    count(p, "hoist_machines_launched_total", "Machines launched, by NodePool", "nodepool",
+          c->nodepool, 1);
+    if (c->disrupting || c->state == HOIST_CLAIM_TERMINATING) {
+        terminate_claim(p, c, "terminated while launching");
+        return;
+    }
+    c->state = HOIST_CLAIM_LAUNCHED;
+    put_synthetic_node(p, c); /* now with the type, zone and capacity type launched */
+}
+
+static void on_launch_done(void *arg, const hoist_error *err, hoist_launched *m)
+{
+    call_ref *ref = arg;
+    hoist_pipeline *p = ref->p;
+    unsigned id = ref->claim_id;
+    free(ref);
+    if (p->in_step) {
+        deferred d = {0};
+        d.kind = DEFER_LAUNCH;
+        d.claim_id = id;
+        d.launched = m;
+        if (err)
+            d.error = *err;
+        d.error.code = err ? err->code : HOIST_OK;
+        defer(p, &d);
+        return;
+    }
+    launch_finished(p, id, err, m);
+}
+
+static void terminate_finished(hoist_pipeline *p, unsigned id, const hoist_error *err)
+{
+    hoist_nodeclaim *c = claim_by_id(p, id);
+    p->in_flight--;
+    if (!c)
+        return;
+    c->call_in_flight = false;
+    if (err && err->code != HOIST_E_NOT_FOUND) {
+        p->stats.termination_failures++;
+        LOG(p, HOIST_LOG_WARN, "pipeline: terminate %s failed (retried): %s: %s", c->name,
+            hoist_status_name(err->code), err->message);
+        return; /* stays TERMINATING; the next step asks again */
+    }
+    p->stats.terminations++;
+    count(p, "hoist_machines_terminated_total", "Machines terminated, by reason", "reason",
+          c->disrupting ? hoist_disruption_reason_name(c->disrupt_reason) : "other", 1);
+    if (c->node) {
+        mark_gone(p, c->node);
+        if (p->env.sink && p->env.sink->delete_node &&
+            p->env.sink->delete_node(p->env.sink->ctx, c->node) < 0)
+            LOG(p, HOIST_LOG_WARN, "pipeline: deleting node %s failed", c->node);
+        hoist_cluster_clear_nominations_to(&p->cluster, c->node);
+    }
+    drop_synthetic_node(p, c);
+    hoist_cluster_clear_nominations_to(&p->cluster, c->name);
+    claim_remove(p, c);
+}
+
+static void on_terminate_done(void *arg, const hoist_error *err)
+{
+    call_ref *ref = arg;
+    hoist_pipeline *p = ref->p;
+    unsigned id = ref->claim_id;
+    free(ref);
+    if (p->in_step) {
+        deferred d = {0};
+        d.kind = DEFER_TERMINATE;
+        d.claim_id = id;
+        if (err)
+            d.error = *err;
+        d.error.code = err ? err->code : HOIST_OK;
+        defer(p, &d);
+        return;
+    }
+    terminate_finished(p, id, err);
+}
+
+/* Ask the provider to terminate c (once its instance is known). */
+static void terminate_claim(hoist_pipeline *p, hoist_nodeclaim *c, const char *why)
+{
+    c->state = HOIST_CLAIM_TERMINATING;
+    if (c->call_in_flight || !c->instance_id)
+        return; /* the launch answer (or the next step) gets here again */
+    call_ref *ref = malloc(sizeof *ref);
+    if (!ref) {
+        LOG(p, HOIST_LOG_ERROR, "pipeline: out of memory terminating %s", c->name);
+        return;
+    }
+    ref->p = p;
+    ref->claim_id = c->id;
+    LOG(p, HOIST_LOG_INFO, "pipeline: terminating %s (%s): %s", c->name, c->instance_id, why);
+    hoist_error perr;
+    memset(&perr, 0, sizeof perr);
+    c->call_in_flight = true;
+    p->in_flight++;
+    hoist_status st = p->env.provider->terminate(p->env.provider_state, c->instance_id,
+                                                 on_terminate_done, ref, &perr);
+    if (st != HOIST_OK) {
+        free(ref);
+        c->call_in_flight = false;
+        p->in_flight--;
+        p->stats.termination_failures++;
+        LOG(p, HOIST_LOG_WARN, "pipeline: terminate %s refused: %s: %s", c->name,
+            hoist_status_name(st), perr.message);
+    }
+}
+
+/* ---- events --------------------------------------------------------------- */
+
+static void node_event(hoist_pipeline *p, hoist_object_op op, const json_t *node)
+{
+    const json_t *md = json_object_get(node, "metadata");
+    const char *name = json_str(md, "name");
+    if (!name)
+        return;
+    if (json_object_get(json_object_get(md, "annotations"), HOIST_ANNOTATION_SYNTHETIC))
+        return;
+    if (op == HOIST_OBJECT_DELETE) {
+        forget_gone(p, name);
+        hoist_nodeclaim *c = claim_by(p, &p->by_node, name);
+        if (c && c->state != HOIST_CLAIM_TERMINATING)
+            terminate_claim(p, c, "its Node was deleted");
+        return;
+    }
+    const char *pid = json_str(json_object_get(node, "spec"), "providerID");
+    hoist_nodeclaim *c = claim_by(p, &p->by_provider_id, pid);
+    if (!c)
+        return;
+    uint64_t now = now_ms(p);
+    if (c->state == HOIST_CLAIM_LAUNCHING || c->state == HOIST_CLAIM_LAUNCHED) {
+        if (claim_set_string(&c->node, name) < 0 || reindex_claims(p) < 0) {
+            LOG(p, HOIST_LOG_ERROR, "pipeline: out of memory registering %s", c->name);
+            return;
+        }
+        c->state = HOIST_CLAIM_REGISTERED;
+        c->registered_ms = now;
+        p->stats.registered++;
+        drop_synthetic_node(p, c);
+        hoist_cluster_clear_nominations_to(&p->cluster, c->name);
+        for (size_t i = 0; i < c->n_pods; i++) {
+            char ns[256];
+            const char *pod;
+            if (split_key(c->pods[i], ns, sizeof ns, &pod) &&
+                hoist_cluster_nominate(&p->cluster, ns, pod, name) < 0)
+                LOG(p, HOIST_LOG_ERROR, "pipeline: out of memory nominating %s", c->pods[i]);
+        }
+        if (p->env.sink && p->env.sink->taint &&
+            p->env.sink->taint(p->env.sink->ctx, name, HOIST_TAINT_UNREGISTERED, "",
+                               HOIST_TAINT_NO_EXECUTE, false) < 0)
+            LOG(p, HOIST_LOG_WARN, "pipeline: removing %s from %s failed",
+                HOIST_TAINT_UNREGISTERED, name);
+    }
+    if (c->state == HOIST_CLAIM_REGISTERED && node_json_ready(node)) {
+        c->state = HOIST_CLAIM_READY;
+        c->ready_ms = now;
+    }
+}
+
+static void pod_event(hoist_pipeline *p, hoist_object_op op, const json_t *pod)
+{
+    char key[512];
+    const char *ns, *name;
+    if (!pod_key(pod, key, sizeof key, &ns, &name))
+        return;
+    int32_t prio = 0;
+    if (op != HOIST_OBJECT_DELETE && pod_json_pending(pod, &prio) &&
+        !hoist_cluster_nominated(&p->cluster, ns, name)) {
+        if (hoist_batch_add(&p->batch, key, prio, now_ms(p)) < 0)
+            LOG(p, HOIST_LOG_ERROR, "pipeline: out of memory batching %s", key);
+        return;
+    }
+    hoist_batch_remove(&p->batch, key);
+}
+
+static void apply_event(hoist_pipeline *p, hoist_object_op op, const json_t *obj)
+{
+    p->stats.events++;
+    hoist_object_event ev = {op, obj};
+    hoist_err err = {{0}};
+    if (hoist_cluster_apply(&p->cluster, &ev, &err) < 0) {
+        p->stats.events_rejected++;
+        count(p, "hoist_objects_rejected_total", "Objects refused as malformed", NULL, NULL, 1);
+        LOG(p, HOIST_LOG_WARN, "pipeline: skipped object: %s", err.msg);
+        return;
+    }
+    const char *kind = json_str(obj, "kind");
+    if (!kind || strcmp(kind, "Pod") == 0)
+        pod_event(p, op, obj);
+    else if (strcmp(kind, "Node") == 0)
+        node_event(p, op, obj);
+}
+
+void hoist_pipeline_observe(void *arg, const hoist_object_event *ev)
+{
+    hoist_pipeline *p = arg;
+    if (!ev || !ev->object)
+        return;
+    if (p->in_step) {
+        deferred d = {0};
+        d.kind = DEFER_EVENT;
+        d.op = ev->op;
+        d.object = json_deep_copy(ev->object);
+        if (!d.object) {
+            LOG(p, HOIST_LOG_ERROR, "pipeline: out of memory queueing an event");
+            return;
+        }
+        defer(p, &d);
+        return;
+    }
+    apply_event(p, ev->op, ev->object);
+}
+
+static void drain_deferred(hoist_pipeline *p)
+{
+    /* handling one may queue no more (we are outside the step now) */
+    for (size_t i = 0; i < p->n_deferred; i++) {
+        deferred *d = &p->deferred_q[i];
+        switch (d->kind) {
+        case DEFER_EVENT:
+            apply_event(p, d->op, d->object);
+            json_decref(d->object);
+            break;
+        case DEFER_LAUNCH:
+            launch_finished(p, d->claim_id, d->error.code == HOIST_OK ? NULL : &d->error,
+                            d->launched);
+            break;
+        case DEFER_TERMINATE:
+            terminate_finished(p, d->claim_id, d->error.code == HOIST_OK ? NULL : &d->error);
+            break;
+        }
+    }
+    p->n_deferred = 0;
+}
+
+/* ---- policies ------------------------------------------------------------- */
+
+static void attach_policy(hoist_pipeline *p)
+{
+    hoist_policy_plan_init(&p->pplan, p->policy);
+    hoist_policy_batch_init(&p->pbatch, p->policy);
+    hoist_policy_launch_init(&p->plaunch, p->policy);
+    hoist_policy_recycle_init(&p->precycle, p->policy);
+    hoist_policy_headroom_init(&p->pheadroom, p->policy, NULL);
+    p->batch.cfg.close_now = p->cfg.batch.close_now;
+    p->batch.cfg.hook_ctx = p->cfg.batch.hook_ctx;
+    if (p->policy)
+        hoist_policy_batch_attach(&p->pbatch, &p->batch.cfg);
+    hoist_price_init(&p->price, p->cfg.price, p->policy ? &p->pplan.hooks : NULL);
+}
+
+/* Failed hook calls of the current policy's adapters. */
+static uint64_t adapter_errors(const hoist_pipeline *p)
+{
+    return p->pplan.errors + p->pbatch.errors + p->plaunch.errors + p->precycle.errors +
+           p->pheadroom.errors;
+}
+
+void hoist_pipeline_set_policy(hoist_pipeline *p, hoist_policy *policy)
+{
+    p->policy_errors_past += adapter_errors(p);
+    p->policy = policy;
+    attach_policy(p);
+}
+
+/* ---- the provisioning decision ------------------------------------------- */
+
+/* What the decision does after the plan is freed. */
+typedef struct nomination {
+    char *key;    /* "ns/name" */
+    char *node;
+} nomination;
+
+typedef struct unsched {
+    char *key;
+    char *reason;
+} unsched;
+
+static void free_strings(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* Launch one planned claim: record it, put its synthetic node, nominate its
+ * pods. Returns 0, or -1 when out of memory. */
+static int launch_one(hoist_pipeline *p, const hoist_plan_claim *pc, const hoist_objects *o)
+{
+    char name[300];
+    snprintf(name, sizeof name, "%s-%u", pc->nodepool->name, ++p->next_claim_seq);
+    hoist_nodeclaim *c = claim_add(p, name, pc->nodepool->name);
+    if (!c)
+        return -1;
+    c->pods = calloc(pc->n_pods + 1, sizeof *c->pods);
+    c->base_labels = hoist_labels_to_json(&pc->labels);
+    c->taints = hoist_taints_to_json(&pc->taints);
+    if (!c->pods || !c->base_labels || !c->taints)
+        goto oom;
+    for (size_t i = 0; i < pc->n_pods; i++) {
+        const hoist_pod *pod = pc->pods[i];
+        if (pod->placeholder)
+            continue;
+        size_t len = strlen(pod->ns) + strlen(pod->name) + 2;
+        char *k = malloc(len);
+        if (!k)
+            goto oom;
+        snprintf(k, len, "%s/%s", pod->ns, pod->name);
+        c->pods[c->n_pods++] = k;
+    }
+    if (claim_set_string(&c->instance_type, pc->chosen.type->name) < 0 ||
+        claim_set_string(&c->zone, pc->chosen.offering->zone) < 0)
+        goto oom;
+    c->capacity_type = pc->chosen.offering->capacity_type;
+    c->price = pc->chosen.offering->price;
+    hoist_launch_ctx lc;
+    memset(&lc, 0, sizeof lc);
+    lc.provider = p->env.provider;
+    lc.state = p->env.provider_state;
+    lc.host = p->env.host;
+    lc.cluster = p->cluster_name;
+    lc.unavailable = &p->ice;
+    lc.ice_ttl_ms = p->cfg.ice_ttl_ms;
+    lc.prioritized = hoist_price_prioritized(&p->price);
+    if (p->policy)
+        hoist_policy_launch_attach(&p->plaunch, &lc);
+    call_ref *ref = malloc(sizeof *ref);
+    if (!ref)
+        goto oom;
+    ref->p = p;
+    ref->claim_id = c->id;
+    c->call_in_flight = true;
+    p->in_flight++;
+    p->stats.launches++;
+    hoist_err err = {{0}};
+    int rc = hoist_launch_claim(&lc, pc, c->name, on_launch_done, ref, &err);
+    if (rc != HOIST_OK) {
+        free(ref);
+        c->call_in_flight = false;
+        p->in_flight--;
+        p->stats.launch_failures++;
+        if (rc == HOIST_E_INSUFFICIENT_CAPACITY)
+            p->stats.launch_ice++;
+        LOG(p, HOIST_LOG_WARN, "pipeline: launch of %s not started: %s", c->name, err.msg);
+        /* its pods stay pending; the cache now steers the next decision */
+        for (size_t i = 0; i < c->n_pods; i++) {
+            char ns[256];
+            const char *pod;
+            if (split_key(c->pods[i], ns, sizeof ns, &pod)) {
+                const hoist_pod *hp = hoist_objects_find_pod(o, ns, pod);
+                if (hoist_batch_add(&p->batch, c->pods[i], hp ? hp->priority : 0,
+                                    now_ms(p)) >= 0)
+                    p->stats.requeued_pods++;
+            }
+        }
+        claim_remove(p, c);
+        return 0;
+    }
+    c->state = HOIST_CLAIM_LAUNCHING;
+    /* the synthetic node and nominations wait until the plan is freed */
+    return 0;
+oom:
+    claim_remove(p, c);
+    return -1;
+}
+
+static int decide(hoist_pipeline *p, hoist_err *err)
+{
+    uint64_t t0 = now_ms(p);
+    hoist_objects *o = hoist_cluster_objects(&p->cluster);
+    hoist_pack_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.catalog = p->env.catalog;
+    ctx.unavailable = &p->ice;
+    ctx.now_ms = t0;
+    ctx.price = &p->price;
+    ctx.max_offerings = p->cfg.max_offerings;
+    if (p->policy && hoist_policy_has(p->policy, "headroom")) {
+        ctx.headroom = hoist_policy_headroom_want;
+        ctx.headroom_ctx = &p->pheadroom;
+        p->pheadroom.objects = o;
+    }
+    hoist_pack_result r;
+    if (hoist_pack(&ctx, o, &r, err) < 0)
+        return -1;
+    p->stats.decisions++;
+    p->stats.headroom_placeholders += r.n_placeholders;
+    size_t first_new = p->n_claims;
+    int rc = 0;
+    for (size_t i = 0; i < r.plan.n_claims && rc == 0; i++)
+        rc = launch_one(p, &r.plan.claims[i], o);
+    /* copy what the plan says about existing nodes and left-out pods */
+    size_t n_nom = 0, n_uns = 0;
+    for (size_t i = 0; i < r.plan.n_existing; i++)
+        n_nom += r.plan.existing[i].n_pods;
+    nomination *noms = calloc(n_nom + 1, sizeof *noms);
+    unsched *uns = calloc(r.plan.n_unschedulable + 1, sizeof *uns);
+    if (!noms || !uns)
+        rc = -1;
+    n_nom = 0;
+    for (size_t i = 0; rc == 0 && i < r.plan.n_existing; i++) {
+        const hoist_plan_existing *x = &r.plan.existing[i];
+        for (size_t j = 0; j < x->n_pods; j++) {
+            size_t len = strlen(x->pods[j]->ns) + strlen(x->pods[j]->name) + 2;
+            noms[n_nom].key = malloc(len);
+            noms[n_nom].node = strdup(x->node->name);
+            if (!noms[n_nom].key || !noms[n_nom].node) {
+                free(noms[n_nom].key);
+                free(noms[n_nom].node);
+                rc = -1;
+                break;
+            }
+            snprintf(noms[n_nom].key, len, "%s/%s", x->pods[j]->ns, x->pods[j]->name);
+            n_nom++;
+        }
+    }
+    for (size_t i = 0; rc == 0 && i < r.plan.n_unschedulable; i++) {
+        uns[n_uns].key = strdup(r.plan.unschedulable[i].name);
+        uns[n_uns].reason = strdup(r.plan.unschedulable[i].reason);
+        if (!uns[n_uns].key || !uns[n_uns].reason) {
+            free(uns[n_uns].key);
+            free(uns[n_uns].reason);
+            rc = -1;
+            break;
+        }
+        n_uns++;
+    }
+    hoist_pack_result_free(&r);
+    /* the snapshot may change from here on */
+    for (size_t i = first_new; i < p->n_claims; i++) {
+        hoist_nodeclaim *c = p->claims[i];
+        if (c->state != HOIST_CLAIM_LAUNCHING || c->synthetic)
+            continue;
+        put_synthetic_node(p, c);
+        for (size_t k = 0; k < c->n_pods; k++) {
+            char ns[256];
+            const char *pod;
+            if (!split_key(c->pods[k], ns, sizeof ns, &pod))
+                continue;
+            if (hoist_cluster_nominate(&p->cluster, ns, pod, c->name) == 0) {
+                p->stats.pods_nominated++;
+                hoist_batch_remove(&p->batch, c->pods[k]);
+                if (p->env.sink && p->env.sink->nominated)
+                    p->env.sink->nominated(p->env.sink->ctx, ns, pod, c->name);
+            }
+        }
+    }
+    for (size_t i = 0; i < n_nom; i++) {
+        char ns[256];
+        const char *pod;
+        if (split_key(noms[i].key, ns, sizeof ns, &pod) &&
+            hoist_cluster_nominate(&p->cluster, ns, pod, noms[i].node) == 0) {
+            p->stats.pods_nominated++;
+            hoist_batch_remove(&p->batch, noms[i].key);
+            if (p->env.sink && p->env.sink->nominated)
+                p->env.sink->nominated(p->env.sink->ctx, ns, pod, noms[i].node);
+        }
+        free(noms[i].key);
+        free(noms[i].node);
+    }
+    for (size_t i = 0; i < n_uns; i++) {
+        char ns[256];
+        const char *pod;
+        p->stats.pods_unschedulable++;
+        if (split_key(uns[i].key, ns, sizeof ns, &pod) && p->env.sink &&
+            p->env.sink->unschedulable)
+            p->env.sink->unschedulable(p->env.sink->ctx, ns, pod, uns[i].reason);
+        free(uns[i].key);
+        free(uns[i].reason);
+    }
+    free(noms);
+    free(uns);
+    uint64_t took = now_ms(p) - t0;
+    p->stats.decision_ms_total += took;
+    if (took > p->stats.decision_ms_max)
+        p->stats.decision_ms_max = took;
+    if (rc < 0)
+        return hoist_errf(err, "pipeline: out of memory carrying out a decision");
+    return 0;
+}
+
+/* ---- disruption ----------------------------------------------------------- */
+
+/* Adopt a hoist-labelled Node that has no claim (launched by an earlier run). */
+static hoist_nodeclaim *adopt_node(hoist_pipeline *p, const hoist_node *n, const char *nodepool)
+{
+    char name[300];
+    snprintf(name, sizeof name, "adopted-%s", n->name);
+    hoist_nodeclaim *c = claim_add(p, name, nodepool);
+    if (!c)
+        return NULL;
+    const char *slash = n->provider_id ? strrchr(n->provider_id, '/') : NULL;
+    if (claim_set_string(&c->node, n->name) < 0 ||
+        claim_set_string(&c->provider_id, n->provider_id) < 0 ||
+        claim_set_string(&c->instance_id, slash ? slash + 1 : NULL) < 0 ||
+        reindex_claims(p) < 0) {
+        claim_remove(p, c);
+        return NULL;
+    }
+    c->state = HOIST_CLAIM_READY;
+    return c;
+}
+
+static void evict_pods(hoist_pipeline *p, hoist_nodeclaim *c, const char *const *keys, size_t n)
+{
+    c->last_evict_ms = now_ms(p);
+    for (size_t i = 0; i < n; i++) {
+        char ns[256];
+        const char *pod;
+        if (!split_key(keys[i], ns, sizeof ns, &pod) || !p->env.sink || !p->env.sink->evict)
+            continue;
+        int rc = p->env.sink->evict(p->env.sink->ctx, ns, pod);
+        if (rc == 0)
+            p->stats.evictions++;
+        else
+            p->stats.evictions_refused++;
+    }
+}
+
+static int consolidate(hoist_pipeline *p, hoist_err *err)
+{
+    hoist_objects *o = hoist_cluster_objects(&p->cluster);
+    uint64_t now = now_ms(p);
+    const char **disrupting = calloc(p->n_claims + p->n_gone + 1, sizeof *disrupting);
+    if (!disrupting)
+        return hoist_errf(err, "pipeline: out of memory");
+    size_t n_disrupting = 0;
+    for (size_t i = 0; i < p->n_gone; i++)
+        disrupting[n_disrupting++] = p->gone[i];
+    for (size_t i = 0; i < p->n_claims; i++)
+        if (p->claims[i]->disrupting && p->claims[i]->node)
+            disrupting[n_disrupting++] = p->claims[i]->node;
+    hoist_consolidate_options opts;
+    memset(&opts, 0, sizeof opts);
+    opts.now_s = (int64_t)(now / 1000);
+    opts.catalog = p->env.catalog;
+    opts.n_disrupting = n_disrupting;
+    opts.disrupting = disrupting;
+    hoist_policy_recycle_attach(&p->precycle, &opts);
+    p->pheadroom.objects = o;
+    hoist_policy_headroom_attach_consolidate(&p->pheadroom, &opts);
+    hoist_consolidation out;
+    int rc = hoist_consolidate_compute(&p->consol, o, &opts, &out, err);
+    free(disrupting);
+    if (rc < 0)
+        return -1;
+    /* copy the decisions out before the snapshot changes */
+    typedef struct todo {
+        char *node, *nodepool, *provider_id, *detail;
+        hoist_disruption_reason reason;
+        size_t n_pods;
+        char **pods;
+    } todo;
+    todo *todos = calloc(out.n + 1, sizeof *todos);
+    size_t n_todo = 0;
+    for (size_t i = 0; todos && i < out.n; i++) {
+        const hoist_disruption *d = &out.items[i];
+        todo *t = &todos[n_todo++];
+        t->node = strdup(d->node->name);
+        t->nodepool = strdup(d->nodepool->name);
+        t->provider_id = d->node->provider_id ? strdup(d->node->provider_id) : NULL;
+        t->detail = strdup(d->detail ? d->detail : "");
+        t->reason = d->reason;
+        t->pods = calloc(d->n_pods + 1, sizeof *t->pods);
+        for (size_t k = 0; t->pods && k < d->n_pods; k++) {
+            size_t len = strlen(d->pods[k]->ns) + strlen(d->pods[k]->name) + 2;
+            t->pods[k] = malloc(len);
+            if (t->pods[k]) {
+                snprintf(t->pods[k], len, "%s/%s", d->pods[k]->ns, d->pods[k]->name);
+                t->n_pods++;
+            }
+        }
+    }
+    /* adopted nodes need the hoist_node: do it while the snapshot is valid */
+    for (size_t i = 0; todos && i < n_todo; i++) {
+        if (claim_by(p, &p->by_node, todos[i].node) || is_gone(p, todos[i].node))
+            continue;
+        const hoist_node *n = hoist_objects_find_node(o, todos[i].node);
+        if (n && !adopt_node(p, n, todos[i].nodepool))
+            LOG(p, HOIST_LOG_ERROR, "pipeline: out of memory adopting %s", todos[i].node);
+    }
+    hoist_consolidation_free(&out);
+    if (!todos)
+        return hoist_errf(err, "pipeline: out of memory");
+    for (size_t i = 0; i < n_todo; i++) {
+        todo *t = &todos[i];
+        hoist_nodeclaim *c = claim_by(p, &p->by_node, t->node);
+        if (c && !c->disrupting && !is_gone(p, t->node)) {
+            c->disrupting = true;
+            c->disrupt_reason = t->reason;
+            claim_set_string(&c->disrupt_detail, t->detail);
+            p->stats.disruptions[t->reason]++;
+            count(p, "hoist_disruption_decisions_total", "Disruptions decided, by reason",
+                  "reason", hoist_disruption_reason_name(t->reason), 1);
+            LOG(p, HOIST_LOG_INFO, "pipeline: disrupting %s (%s): %s", t->node,
+                hoist_disruption_reason_name(t->reason), t->detail);
+            if (t->reason == HOIST_DISRUPT_EMPTY || t->n_pods == 0) {
+                terminate_claim(p, c, t->detail);
+            } else {
+                c->state = HOIST_CLAIM_DRAINING;
+                if (p->env.sink && p->env.sink->taint &&
+                    p->env.sink->taint(p->env.sink->ctx, t->node, HOIST_TAINT_DISRUPTED, "",
+                                       HOIST_TAINT_NO_SCHEDULE, true) < 0)
+                    LOG(p, HOIST_LOG_WARN, "pipeline: tainting %s failed", t->node);
+                evict_pods(p, c, (const char *const *)t->pods, t->n_pods);
+            }
+        }
+        free(t->node);
+        free(t->nodepool);
+        free(t->provider_id);
+        free(t->detail);
+        free_strings(t->pods, t->n_pods);
+    }
+    free(todos);
+    return 0;
+}
+
+/* Draining claims: terminate those with no workload pod left, re-send
+ * evictions to the others every consolidate interval. */
+static void drain(hoist_pipeline *p)
+{
+    size_t n_draining = 0;
+    for (size_t i = 0; i < p->n_claims; i++)
+        n_draining += p->claims[i]->state == HOIST_CLAIM_DRAINING;
+    if (n_draining == 0)
+        return;
+    uint64_t now = now_ms(p);
+    hoist_objects *o = hoist_cluster_objects(&p->cluster);
+    for (size_t i = 0; i < p->n_claims; i++) {
+        hoist_nodeclaim *c = p->claims[i];
+        if (c->state != HOIST_CLAIM_DRAINING || !c->node)
+            continue;
+        /* pods still on the node (one pass over the pods per draining node;
+         * draining nodes are few) */
+        size_t n_left = 0, cap = 0;
+        char **left = NULL;
+        for (size_t k = 0; k < o->n_pods; k++) {
+            const hoist_pod *pod = o->pods[k];
+            if (!pod->node_name || strcmp(pod->node_name, c->node) != 0 || pod->daemonset_owned ||
+                pod->terminating || strcmp(pod->phase, "Succeeded") == 0 ||
+                strcmp(pod->phase, "Failed") == 0)
+                continue;
+            if (n_left == cap) {
+                cap = cap ? cap * 2 : 8;
+                char **g = realloc(left, cap * sizeof *g);
+                if (!g)
+                    break;
+                left = g;
+            }
+            size_t len = strlen(pod->ns) + strlen(pod->name) + 2;
+            left[n_left] = malloc(len);
+            if (!left[n_left])
+                break;
+            snprintf(left[n_left++], len, "%s/%s", pod->ns, pod->name);
+        }
+        if (n_left == 0)
+            terminate_claim(p, c, c->disrupt_detail ? c->disrupt_detail : "drained");
+        else if (now >= c->last_evict_ms + p->cfg.consolidate_interval_ms)
+            evict_pods(p, c, (const char *const *)left, n_left);
+        free_strings(left, n_left);
+        o = hoist_cluster_objects(&p->cluster);
+    }
+}
+
+/* Registration timeouts, retries of failed terminations, nomination expiry. */
+static void track(hoist_pipeline *p, uint64_t now, uint64_t *wake)
+{
+    for (size_t i = 0; i < p->n_claims; i++) {
+        hoist_nodeclaim *c = p->claims[i];
+        if (c->state == HOIST_CLAIM_LAUNCHED) {
+            uint64_t due = c->launched_ms + p->cfg.registration_timeout_ms;
+            if (now >= due) {
+                p->stats.registration_timeouts++;
+                drop_synthetic_node(p, c);
+                requeue_pods(p, c, c->name);
+                terminate_claim(p, c, "its node never registered");
+            } else if (due < *wake) {
+                *wake = due;
+            }
+        } else if (c->state == HOIST_CLAIM_TERMINATING && !c->call_in_flight) {
+            terminate_claim(p, c, "retry");
+        } else if (c->state == HOIST_CLAIM_READY && !c->nominations_dropped && c->node) {
+            uint64_t due = c->ready_ms + p->cfg.nomination_ttl_ms;
+            if (now >= due) {
+                c->nominations_dropped = true;
+                size_t n = hoist_cluster_clear_nominations_to(&p->cluster, c->node);
+                if (n > 0)
+                    LOG(p, HOIST_LOG_INFO,
+                        "pipeline: %zu pods nominated to %s are still unbound; deciding again",
+                        n, c->node);
+                requeue_pods(p, c, c->node);
+            } else if (due < *wake) {
+                *wake = due;
+            }
+        }
+    }
+}
+
+int hoist_pipeline_step(hoist_pipeline *p, uint64_t *wake_at_ms, hoist_err *err)
+{
+    int rc = 0;
+    uint64_t wake = UINT64_MAX;
+    drain_deferred(p);
+    p->in_step = true;
+    uint64_t now = now_ms(p);
+    hoist_unavailable_prune(&p->ice, now);
+    track(p, now, &wake);
+    uint64_t batch_wake = HOIST_BATCH_NEVER;
+    hoist_batch_state st = hoist_batch_poll(&p->batch, now, &batch_wake);
+    bool tick = !p->cfg.no_consolidation && now >= p->next_consolidate_ms;
+    bool headroom = p->policy && hoist_policy_has(p->policy, "headroom");
+    if (st != HOIST_BATCH_OPEN || (tick && headroom)) {
+        /* the batch's keys only trigger the decision: it covers every
+         * pending pod; with headroom, every tick also checks the spare */
+        if (st != HOIST_BATCH_OPEN) {
+            char **keys = NULL;
+            size_t n = hoist_batch_take(&p->batch, &keys);
+            hoist_batch_keys_free(keys, n);
+        }
+        if (decide(p, err) < 0)
+            rc = -1;
+        hoist_batch_poll(&p->batch, now, &batch_wake);
+    }
+    if (batch_wake < wake)
+        wake = batch_wake;
+    drain(p);
+    if (!p->cfg.no_consolidation) {
+        if (tick) {
+            if (consolidate(p, err) < 0)
+                rc = -1;
+            p->next_consolidate_ms = now + p->cfg.consolidate_interval_ms;
+        }
+        if (p->next_consolidate_ms < wake)
+            wake = p->next_consolidate_ms;
+    }
+    p->in_step = false;
+    drain_deferred(p);
+    if (hoist_batch_size(&p->batch) > 0) {
+        uint64_t w;
+        if (hoist_batch_poll(&p->batch, now_ms(p), &w) != HOIST_BATCH_OPEN)
+            w = now_ms(p);
+        if (w < wake)
+            wake = w;
+    }
+    if (wake_at_ms)
+        *wake_at_ms = wake;
+    return rc;
+}
+
+/* ---- lifecycle and accessors --------------------------------------------- */
+
+hoist_pipeline *hoist_pipeline_new(const hoist_pipeline_env *env, const hoist_pipeline_config *cfg,
+                                   hoist_policy *policy, hoist_err *err)
+{
+    if (!env || !env->host || !env->host->now_ms || !env->provider || !env->catalog) {
+        hoist_errf(err, "pipeline: host (with now_ms), provider and catalog are required");
+        return NULL;
+    }
+    if (!cfg || !cfg->cluster || !*cfg->cluster) {
+        hoist_errf(err, "pipeline: a cluster name is required");
+        return NULL;
+    }
+    hoist_pipeline *p = calloc(1, sizeof *p);
+    if (!p || !(p->cluster_name = strdup(cfg->cluster))) {
+        free(p);
+        hoist_errf(err, "pipeline: out of memory");
+        return NULL;
+    }
+    p->env = *env;
+    p->cfg = *cfg;
+    p->cfg.cluster = p->cluster_name;
+    if (!p->cfg.consolidate_interval_ms)
+        p->cfg.consolidate_interval_ms = HOIST_CONSOLIDATE_INTERVAL_MS_DEFAULT;
+    if (!p->cfg.registration_timeout_ms)
+        p->cfg.registration_timeout_ms = HOIST_REGISTRATION_TIMEOUT_MS_DEFAULT;
+    if (!p->cfg.nomination_ttl_ms)
+        p->cfg.nomination_ttl_ms = HOIST_NOMINATION_TTL_MS_DEFAULT;
+    if (!p->cfg.batch.idle_ms && !p->cfg.batch.max_ms)
+        p->cfg.batch = hoist_batch_config_default();
+    hoist_cluster_init(&p->cluster);
+    hoist_batch_init(&p->batch, &p->cfg.batch);
+    hoist_unavailable_init(&p->ice);
+    hoist_consolidator_init(&p->consol);
+    hoist_strmap_init(&p->by_name);
+    hoist_strmap_init(&p->by_node);
+    hoist_strmap_init(&p->by_provider_id);
+    p->policy = policy;
+    attach_policy(p);
+    p->next_consolidate_ms = now_ms(p) + p->cfg.consolidate_interval_ms;
+    return p;
+}
+
+int hoist_pipeline_start(hoist_pipeline *p, hoist_err *err)
+{
+    if (!p->env.source || p->started)
+        return 0;
+    if (p->env.source->start(p->env.source->ctx, hoist_pipeline_observe, p, err) < 0)
+        return -1;
+    p->started = true;
+    return 0;
+}
+
+void hoist_pipeline_free(hoist_pipeline *p)
+{
+    if (!p)
+        return;
+    if (p->started && p->env.source->stop)
+        p->env.source->stop(p->env.source->ctx);
+    for (size_t i = 0; i < p->n_deferred; i++) {
+        json_decref(p->deferred_q[i].object);
+        hoist_launched_free(p->deferred_q[i].launched);
+    }
+    free(p->deferred_q);
+    for (size_t i = 0; i < p->n_gone; i++)
+        free(p->gone[i]);
+    free(p->gone);
+    for (size_t i = 0; i < p->n_claims; i++)
+        claim_free(p->claims[i]);
+    free(p->claims);
+    hoist_strmap_free(&p->by_name);
+    hoist_strmap_free(&p->by_node);
+    hoist_strmap_free(&p->by_provider_id);
+    hoist_consolidator_free(&p->consol);
+    hoist_unavailable_free(&p->ice);
+    hoist_batch_free(&p->batch);
+    hoist_cluster_free(&p->cluster);
+    free(p->cluster_name);
+    free(p);
+}
+
+hoist_cluster *hoist_pipeline_cluster(hoist_pipeline *p)
+{
+    return &p->cluster;
+}
+
+size_t hoist_pipeline_claims(const hoist_pipeline *p, const hoist_nodeclaim *const **out)
+{
+    *out = (const hoist_nodeclaim *const *)p->claims;
+    return p->n_claims;
+}
+
+const hoist_nodeclaim *hoist_pipeline_find_claim(const hoist_pipeline *p, const char *name)
+{
+    return claim_by(p, &p->by_name, name);
+}
+
+const hoist_pipeline_stats *hoist_pipeline_stats_get(hoist_pipeline *p)
+{
+    p->stats.policy_errors = p->policy_errors_past + adapter_errors(p);
+    return &p->stats;
+}
+
+size_t hoist_pipeline_in_flight(const hoist_pipeline *p)
+{
+    return p->in_flight;
+}
+
+const char *hoist_nodeclaim_state_name(hoist_nodeclaim_state s)
+{
+    switch (s) {
+    case HOIST_CLAIM_LAUNCHING: return "launching";
+    case HOIST_CLAIM_LAUNCHED: return "launched";
+    case HOIST_CLAIM_REGISTERED: return "registered";
+    case HOIST_CLAIM_READY: return "ready";
+    case HOIST_CLAIM_DRAINING: return "draining";
+    case HOIST_CLAIM_TERMINATING: return "terminating";
+    }
+    return "unknown";
+}
