@@ -12,11 +12,15 @@
  * Storage. Decoded objects live in the snapshot's arena, which only grows;
  * each live object also keeps its compact JSON text. A delete or an update
  * drops the object from the snapshot's arrays at once (O(1): swap with the
- * last and fix the index) and counts its bytes as garbage; once garbage
- * exceeds the live bytes (and at least 4 MiB), the next mutating call
- * rebuilds the arena by decoding the live objects' JSON again. Pointers into
- * the snapshot (hoist_pod *, names, ...) are therefore valid only until the
- * next mutating call (apply, nominate, clear_nomination, bind).
+ * last and fix the index) and counts its arena bytes as garbage (a refused
+ * object's partial decode too); once garbage exceeds the live bytes (and at
+ * least compact_min, 4 MiB by default), the apply or bind that made it so
+ * rebuilds the arena by decoding the live objects' JSON again (the resource
+ * name table is kept, so slot numbers stay the same). Pointers into the
+ * snapshot (hoist_pod *, names, ...) are therefore valid only until the next
+ * apply, bind or compact. Nominating and clearing nominations never move or
+ * free objects; they only change pods' node_name (a nominated node_name
+ * string lives until that nomination ends).
  * Array ORDER in the snapshot is not stable across mutations; decisions that
  * need determinism sort by name (the planner does).
  *
@@ -72,13 +76,31 @@ typedef struct hoist_cluster_stats {
 
 typedef struct hoist_cluster_entry hoist_cluster_entry; /* private, in cluster.c */
 
+/* The kinds the store keeps, one snapshot array each (all NodeClass kinds share
+ * one array). */
+#define HOIST_CLUSTER_N_KINDS 10
+
+/* Garbage (bytes) a rebuild waits for at least; hoist_cluster_init's default. */
+#define HOIST_CLUSTER_COMPACT_MIN (4u << 20)
+
 typedef struct hoist_cluster {
     hoist_objects objects;          /* the snapshot (keep_going false; this store checks
                                        one object at a time) */
-    hoist_strmap index;             /* "Kind\x1fns/name" -> entry position */
-    size_t n_entries, cap_entries;
-    hoist_cluster_entry *entries;   /* live objects */
-    size_t live_bytes, garbage_bytes;
+    size_t index_cap;               /* slots in index: a power of two, or 0 */
+    size_t *index;                  /* "Kind\x1fns/name" -> entry position + 1; 0 = empty
+                                       (open addressing, deletion by backward shift) */
+    size_t n_live;                  /* live objects */
+    size_t n_entries, cap_entries;  /* entry slots used (live or free) and allocated */
+    hoist_cluster_entry *entries;   /* live objects and free slots; positions are stable */
+    size_t free_entry;              /* first free entry slot, SIZE_MAX = none */
+    size_t *owners[HOIST_CLUSTER_N_KINDS]; /* per kind: the entry of each element of the
+                                              snapshot's array of that kind */
+    size_t cap_owners[HOIST_CLUSTER_N_KINDS];
+    size_t *nominated;              /* entries of nominated pods */
+    size_t n_nominated, cap_nominated;
+    size_t live_bytes, garbage_bytes; /* snapshot arena bytes of live objects / of dropped
+                                         versions and refused decodes */
+    size_t compact_min;             /* garbage needed before a rebuild (tests lower it) */
     hoist_cluster_stats stats;
 } hoist_cluster;
 
@@ -129,5 +151,16 @@ int hoist_cluster_bind(hoist_cluster *c, const char *ns, const char *name, const
  * nominations (they are hoist's, not the API's); a bind is. */
 const char *hoist_cluster_text(const hoist_cluster *c, const char *kind, const char *ns,
                                const char *name);
+
+/* Pod ns/name (NULL ns = "default") in the snapshot by its key, O(1), or NULL
+ * (borrowed, valid until the next apply, bind or compact). */
+const hoist_pod *hoist_cluster_find_pod(const hoist_cluster *c, const char *ns, const char *name);
+/* Node `name` in the snapshot, O(1), or NULL (borrowed, as above). */
+const hoist_node *hoist_cluster_find_node(const hoist_cluster *c, const char *name);
+
+/* Rebuild the snapshot's arena now from the live objects' JSON (apply does it
+ * by itself when garbage is high). 0, or -1 with err when memory runs out (the
+ * old snapshot then stays). */
+int hoist_cluster_compact(hoist_cluster *c, hoist_err *err);
 
 #endif
