@@ -777,7 +777,7 @@ static void free_strings(char **v, size_t n)
 
 /* Launch one planned claim: record it, put its synthetic node, nominate its
  * pods. Returns 0, or -1 when out of memory. */
-static int launch_one(hoist_pipeline *p, const hoist_plan_claim *pc, const hoist_objects *o)
+static int launch_one(hoist_pipeline *p, const hoist_plan_claim *pc)
 {
     char name[300];
     snprintf(name, sizeof name, "%s-%u", pc->nodepool->name, ++p->next_claim_seq);
@@ -839,7 +839,7 @@ static int launch_one(hoist_pipeline *p, const hoist_plan_claim *pc, const hoist
             char ns[256];
             const char *pod;
             if (split_key(c->pods[i], ns, sizeof ns, &pod)) {
-                const hoist_pod *hp = hoist_objects_find_pod(o, ns, pod);
+                const hoist_pod *hp = hoist_cluster_find_pod(&p->cluster, ns, pod);
                 if (hoist_batch_add(&p->batch, c->pods[i], hp ? hp->priority : 0,
                                     now_ms(p)) >= 0)
                     p->stats.requeued_pods++;
@@ -880,7 +880,7 @@ static int decide(hoist_pipeline *p, hoist_err *err)
     size_t first_new = p->n_claims;
     int rc = 0;
     for (size_t i = 0; i < r.plan.n_claims && rc == 0; i++)
-        rc = launch_one(p, &r.plan.claims[i], o);
+        rc = launch_one(p, &r.plan.claims[i]);
     /* copy what the plan says about existing nodes and left-out pods */
     size_t n_nom = 0, n_uns = 0;
     for (size_t i = 0; i < r.plan.n_existing; i++)
@@ -1067,7 +1067,7 @@ static int consolidate(hoist_pipeline *p, hoist_err *err)
     for (size_t i = 0; todos && i < n_todo; i++) {
         if (claim_by(p, &p->by_node, todos[i].node) || is_gone(p, todos[i].node))
             continue;
-        const hoist_node *n = hoist_objects_find_node(o, todos[i].node);
+        const hoist_node *n = hoist_cluster_find_node(&p->cluster, todos[i].node);
         if (n && !adopt_node(p, n, todos[i].nodepool))
             LOG(p, HOIST_LOG_ERROR, "pipeline: out of memory adopting %s", todos[i].node);
     }
