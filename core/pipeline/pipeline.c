@@ -66,6 +66,7 @@ struct hoist_pipeline {
     bool in_step;
     bool started;
     uint64_t policy_errors_past;  /* failed hook calls of policies swapped out */
+    uint64_t policy_errors_exported; /* ... counted in hoist_policy_errors_total so far */
     /* Nodes whose machines are terminated but whose Node object has not gone
      * yet: never adopted or disrupted again (few; a plain array). */
     size_t n_gone, cap_gone;
@@ -1227,6 +1228,15 @@ int hoist_pipeline_step(hoist_pipeline *p, uint64_t *wake_at_ms, hoist_err *err)
     }
     p->in_step = false;
     drain_deferred(p);
+    uint64_t errors = p->policy_errors_past + adapter_errors(p);
+    if (errors > p->policy_errors_exported) {
+        count(p, "hoist_policy_errors_total",
+              "Policy hook calls that failed, timed out or returned a wrong value (the C "
+              "default decided instead)",
+              "policy", p->policy ? hoist_policy_name(p->policy) : "none",
+              (double)(errors - p->policy_errors_exported));
+        p->policy_errors_exported = errors;
+    }
     if (hoist_batch_size(&p->batch) > 0) {
         uint64_t w;
         if (hoist_batch_poll(&p->batch, now_ms(p), &w) != HOIST_BATCH_OPEN)

@@ -103,6 +103,7 @@ typedef struct fixture {
     hoist_policy *policy;
     hoist_pipeline *p;
     hoist_pipeline_config cfg;
+    hoist_metrics *metrics;
 } fixture;
 
 static const char *src_path(const char *rel)
@@ -163,6 +164,8 @@ static void start(fixture *f)
     env.provider_state = f->mock_state;
     env.sink = &f->sink;
     env.catalog = &f->catalog;
+    env.metrics = f->metrics = hoist_metrics_new();
+    assert_non_null(f->metrics);
     hoist_err err = {{0}};
     f->p = hoist_pipeline_new(&env, &f->cfg, f->policy, &err);
     if (!f->p)
@@ -177,6 +180,7 @@ static int teardown(void **state)
     fake_host_run_all(f->fh, 1000);
     f->mock->destroy(f->mock_state);
     hoist_pipeline_free(f->p);
+    hoist_metrics_free(f->metrics);
     hoist_policy_free(f->policy);
     hoist_catalog_free(&f->catalog);
     fake_host_free(f->fh);
@@ -598,6 +602,34 @@ static void test_shipped_headroom_policy(void **state)
     assert_int_equal(st->policy_errors, 0);
 }
 
+/* A policy whose hook fails: the C default decides (the machine is still
+ * bought), the failure is counted in the stats and in the metric
+ * hoist_policy_errors_total{policy=...}. */
+static void test_failing_policy_counted(void **state)
+{
+    fixture *f = *state;
+    hoist_err err = {{0}};
+    f->policy = hoist_policy_load(src_path("tests/data/plan/failing-policy.lua"), NULL, &err);
+    if (!f->policy)
+        fail_msg("%s", err.msg);
+    start(f);
+    event(f, HOIST_OBJECT_ADD, NODEPOOL);
+    add_pod(f, "a", "500m", 0);
+    run_to(f, 1000);
+    const hoist_pipeline_stats *st = hoist_pipeline_stats_get(f->p);
+    assert_int_equal(st->launches, 1);
+    assert_string_equal(only_claim(f)->instance_type, "a.large");
+    assert_true(st->policy_errors > 0);
+    hoist_kv label = {"policy", hoist_policy_name(f->policy)};
+    double v = 0;
+    assert_int_equal(hoist_metrics_get(f->metrics, "hoist_policy_errors_total", &label, 1, &v), 0);
+    assert_true(v == (double)st->policy_errors);
+    assert_int_equal(hoist_metrics_get(f->metrics, "hoist_machines_launched_total",
+                                       &(hoist_kv){"nodepool", "general"}, 1, &v),
+                     0);
+    assert_true(v == 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -612,6 +644,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unschedulable_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(test_headroom_buys_and_keeps_spare, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shipped_headroom_policy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failing_policy_counted, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
