@@ -15,9 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/allocatable.h"
-#include "model/instance.h"
 #include "model/labels.h"
+#include "model/node_template.h"
 #include "model/taints.h"
 #include "pipeline/headroom.h"
 #include "policy/headroom_hook.h"
@@ -331,54 +330,29 @@ static void forget_gone(hoist_pipeline *p, const char *node)
 /* ---- the synthetic Node of a claim ---------------------------------------- */
 
 /* A Node object standing in for claim c until its real Node registers: the
- * claim's labels plus type, zone and capacity type labels, the NodePool's
- * taints, capacity and allocatable of type `it` under the NodePool's kubelet
- * settings, and Ready False. NULL when out of memory. */
+ * claim's labels, the NodePool's taints, capacity and allocatable of type
+ * `it` under the NodePool's kubelet settings, and Ready False. */
 static json_t *synthetic_node(hoist_pipeline *p, const hoist_nodeclaim *c,
-                              const hoist_instance_type *it, const char *zone,
-                              hoist_capacity_type ct)
+                              const hoist_instance_type *it, hoist_err *err)
 {
-    hoist_objects *o = hoist_cluster_objects(&p->cluster);
-    const hoist_nodepool *np = hoist_objects_find_nodepool(o, c->nodepool);
-    hoist_kubelet_config kc;
-    memset(&kc, 0, sizeof kc);
-    if (np)
-        hoist_nodepool_kubelet(o, np, &kc);
-    hoist_resources capacity, allocatable;
-    hoist_err err = {{0}};
-    if (hoist_instance_capacity(it, &kc, &o->names, &capacity, &err) < 0)
-        return NULL;
-    hoist_allocatable(it, &kc, &capacity, NULL, &allocatable);
-    json_t *labels = json_deep_copy(c->base_labels);
-    hoist_arena a;
-    hoist_arena_init(&a, 0);
-    hoist_labels il;
-    if (!labels || hoist_instance_labels(&a, it, &il) < 0) {
-        json_decref(labels);
-        hoist_arena_free(&a);
+    json_t *annotations = json_pack("{s:s}", HOIST_ANNOTATION_SYNTHETIC, "true");
+    if (!annotations) {
+        hoist_errf(err, "out of memory");
         return NULL;
     }
-    json_t *ilj = hoist_labels_to_json(&il);
-    hoist_arena_free(&a);
-    if (!ilj || json_object_update(labels, ilj) < 0) {
-        json_decref(ilj);
-        json_decref(labels);
-        return NULL;
-    }
-    json_decref(ilj);
-    json_object_set_new(labels, HOIST_LABEL_ZONE, json_string(zone));
-    json_object_set_new(labels, HOIST_LABEL_CAPACITY_TYPE,
-                        json_string(hoist_capacity_type_name(ct)));
-    json_object_set_new(labels, HOIST_LABEL_INSTANCE_TYPE, json_string(it->name));
-    json_object_set_new(labels, HOIST_LABEL_NODEPOOL, json_string(c->nodepool));
-    json_object_set_new(labels, "kubernetes.io/hostname", json_string(c->name));
-    json_t *node = json_pack(
-        "{s:s, s:s, s:{s:s, s:o, s:{s:s}}, s:{s:O}, s:{s:o, s:o, s:[{s:s, s:s}]}}", "apiVersion",
-        "v1", "kind", "Node", "metadata", "name", c->name, "labels", labels, "annotations",
-        HOIST_ANNOTATION_SYNTHETIC, "true", "spec", "taints", c->taints, "status", "capacity",
-        hoist_resources_to_json(&o->names, &capacity, false), "allocatable",
-        hoist_resources_to_json(&o->names, &allocatable, false), "conditions", "type", "Ready",
-        "status", "False");
+    hoist_node_template t = {
+        .name = c->name,
+        .nodepool = c->nodepool,
+        .type = it,
+        .zone = c->zone,
+        .capacity_type = c->capacity_type,
+        .labels = c->base_labels,
+        .taints = c->taints,
+        .annotations = annotations,
+        .ready = false,
+    };
+    json_t *node = hoist_node_template_json(hoist_cluster_objects(&p->cluster), &t, err);
+    json_decref(annotations);
     return node;
 }
 
@@ -391,13 +365,13 @@ static void put_synthetic_node(hoist_pipeline *p, hoist_nodeclaim *c)
             c->instance_type);
         return;
     }
-    json_t *node = synthetic_node(p, c, it, c->zone, c->capacity_type);
+    hoist_err err = {{0}};
+    json_t *node = synthetic_node(p, c, it, &err);
     if (!node) {
-        LOG(p, HOIST_LOG_ERROR, "pipeline: claim %s: out of memory building its node", c->name);
+        LOG(p, HOIST_LOG_ERROR, "pipeline: claim %s: building its node: %s", c->name, err.msg);
         return;
     }
     hoist_object_event ev = {HOIST_OBJECT_UPDATE, node};
-    hoist_err err = {{0}};
     if (hoist_cluster_apply(&p->cluster, &ev, &err) < 0)
         LOG(p, HOIST_LOG_ERROR, "pipeline: claim %s: %s", c->name, err.msg);
     else
