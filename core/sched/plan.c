@@ -132,6 +132,7 @@ typedef struct sched {
     uint64_t *scratch_explain;    /* type set used while explaining a rejection */
     uint32_t cap_vcpus;           /* new claims start from types this small (0: any) */
     const hoist_plan_hooks *hooks;/* borrowed; may be NULL */
+    bool existing_only;           /* place on Ready nodes only, no claims */
     size_t hook_errors;
     bool why_permanent;           /* the last rejection cannot change later */
 } sched;
@@ -1816,6 +1817,8 @@ static bool try_place(sched *s, int32_t pi, int level, int *failed)
     bool advancing = true;
     for (size_t i = (size_t)cur->next; i < s->n_bins; i++) {
         bin *b = s->bins[i];
+        if (s->existing_only && (!b->node || b->in_flight))
+            continue; /* a scheduler binds to Ready nodes only */
         /* headroom is new capacity only: not an existing node, nor the free
          * room of a claim real pods opened (that room already counts as spare) */
         if (sp->pod->placeholder && (b->node || b->has_real)) {
@@ -1852,6 +1855,9 @@ static bool try_place(sched *s, int32_t pi, int level, int *failed)
 /* Why pod sp fits nowhere: each NodePool's reason, preferences relaxed. */
 static const char *explain(sched *s, spod *sp)
 {
+    (void)sp;
+    if (s->existing_only)
+        return "no Ready node fits";
     if (s->n_pools == 0)
         return "no NodePool exists and no existing node can take it";
     char *why = NULL;
@@ -2213,7 +2219,8 @@ static int plan_pass(hoist_objects *o, const hoist_catalog *c, const hoist_plan_
     for (int ct = 0; ct < 3; ct++)
         s.ct_ids[ct] =
             hoist_topo_value_id(s.ct_key, hoist_capacity_type_name((hoist_capacity_type)ct));
-    if (setup_pools(&s) < 0)
+    s.existing_only = opts && opts->existing_only;
+    if (!s.existing_only && setup_pools(&s) < 0)
         goto done;
     *max_vcpus = 0;
     for (size_t i = 0; i < s.n_pools; i++)

@@ -81,6 +81,11 @@ typedef struct hoist_plan_options {
      * counted in n_placeholders_unplaced, not reported unschedulable. */
     size_t n_placeholders;
     const hoist_pod *const *placeholders;
+    /* Place pending pods on existing Ready nodes only: no claims, no
+     * in-flight nodes, NodePools ignored (a kube-scheduler's view; the
+     * simulator binds with it). Pods that fit nowhere are unschedulable
+     * with the reason "no Ready node fits". */
+    bool existing_only;
 } hoist_plan_options;
 
 /* A new machine to buy. */

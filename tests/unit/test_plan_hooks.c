@@ -326,6 +326,35 @@ static void test_placeholder_not_in_real_claim(void **state)
     assert_int_equal(f->plan.claims[0].n_pods, 2);
 }
 
+/* existing_only (the simulator's scheduler): Ready nodes only, never a claim. */
+static void test_existing_only(void **state)
+{
+    fixture *f = *state;
+    hoist_err err = {{0}};
+    if (hoist_objects_load_buffer(&f->objs, "extra.yaml", NODE_WITH_ROOM,
+                                  sizeof NODE_WITH_ROOM - 1, &err) < 0)
+        fail_msg("%s", err.msg);
+    f->objs.n_pods = 3; /* a (500m), holder (1), huge (64): all real and pending */
+    hoist_plan_options opts = {0};
+    opts.existing_only = true;
+    if (hoist_plan_compute(&f->objs, &f->cat, &opts, &f->plan, &err) < 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(f->plan.n_claims, 0);
+    assert_int_equal(f->plan.n_existing, 1);
+    assert_int_equal(f->plan.existing[0].n_pods, 2);
+    assert_int_equal(f->plan.n_unschedulable, 1);
+    assert_string_equal(f->plan.unschedulable[0].name, "hoist-system/huge");
+    assert_string_equal(f->plan.unschedulable[0].reason, "no Ready node fits");
+    /* the same node not Ready: nothing is placed, nothing bought */
+    hoist_plan_free(&f->plan);
+    f->objs.nodes[0]->ready = 0;
+    if (hoist_plan_compute(&f->objs, &f->cat, &opts, &f->plan, &err) < 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(f->plan.n_claims, 0);
+    assert_int_equal(f->plan.n_existing, 0);
+    assert_int_equal(f->plan.n_unschedulable, 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -335,6 +364,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failing_hooks_keep_defaults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_placeholders_only_on_new_claims, setup, teardown),
         cmocka_unit_test_setup_teardown(test_placeholder_not_in_real_claim, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_existing_only, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
