@@ -167,6 +167,34 @@ static char *provider_config(const char *config_file, const char *catalog, hoist
     return text;
 }
 
+char *hoist_cli_provider_config(const hoist_provider *d, const char *catalog,
+                                const char *config_file, hoist_err *err)
+{
+    bool is_mock = strcmp(d->name, "mock") == 0;
+    char catalog_buf[PATH_MAX];
+    if (catalog && !is_mock) {
+        hoist_errf(err, "--catalog names the mock provider's catalog; provider %s takes "
+                   "its configuration from --provider-config", d->name);
+        return NULL;
+    }
+    if (is_mock && !catalog) {
+        json_error_t jerr;
+        json_t *cfg = config_file ? json_load_file(config_file, 0, &jerr) : NULL;
+        bool configured = cfg && json_object_get(cfg, "catalog");
+        json_decref(cfg);
+        if (!configured) {
+            catalog = hoist_cli_data_path("catalog/us-east-1.json", catalog_buf,
+                                          sizeof catalog_buf);
+            if (!catalog) {
+                hoist_errf(err, "the bundled catalog catalog/us-east-1.json is not "
+                           "installed in %s; give one with --catalog", HOIST_PKGDATADIR);
+                return NULL;
+            }
+        }
+    }
+    return provider_config(config_file, catalog, err);
+}
+
 int hoist_cli_provider_open(hoist_cli_provider *p, const char *provider, const char *catalog,
                             const char *config_file, hoist_log_level level, hoist_err *err)
 {
@@ -187,25 +215,7 @@ int hoist_cli_provider_open(hoist_cli_provider *p, const char *provider, const c
         return -1;
 
     const hoist_provider *d = hoist_plugin_descriptor(p->plugin);
-    bool is_mock = strcmp(d->name, "mock") == 0;
-    char catalog_buf[PATH_MAX];
-    if (catalog && !is_mock)
-        return hoist_errf(err, "--catalog names the mock provider's catalog; provider %s takes "
-                          "its configuration from --provider-config", d->name);
-    if (is_mock && !catalog) {
-        json_error_t jerr;
-        json_t *cfg = config_file ? json_load_file(config_file, 0, &jerr) : NULL;
-        bool configured = cfg && json_object_get(cfg, "catalog");
-        json_decref(cfg);
-        if (!configured) {
-            catalog = hoist_cli_data_path("catalog/us-east-1.json", catalog_buf,
-                                          sizeof catalog_buf);
-            if (!catalog)
-                return hoist_errf(err, "the bundled catalog catalog/us-east-1.json is not "
-                                  "installed in %s; give one with --catalog", HOIST_PKGDATADIR);
-        }
-    }
-    char *config = provider_config(config_file, catalog, err);
+    char *config = hoist_cli_provider_config(d, catalog, config_file, err);
     if (!config)
         return -1;
     p->services = hoist_services_new(&p->loop, &p->log, p->metrics, d->name, err);

@@ -88,6 +88,11 @@ int hoist_cli_load_objects(hoist_objects *o, const char *const *files, size_t n,
  * hoist_cli_provider_close() is safe either way. */
 int hoist_cli_provider_open(hoist_cli_provider *p, const char *provider, const char *catalog,
                             const char *config_file, hoist_log_level level, hoist_err *err);
+/* The init configuration (JSON text, malloc'd) for provider d: config_file's
+ * object (NULL = {}) with "catalog" set to `catalog`; for the mock without
+ * either, the bundled catalog. NULL with a message. */
+char *hoist_cli_provider_config(const hoist_provider *d, const char *catalog,
+                                const char *config_file, hoist_err *err);
 /* Ask the provider for its catalog and wait for the answer; copy it into c
  * (initialised by the caller). Returns 0 or -1 with a message. */
 int hoist_cli_provider_catalog(hoist_cli_provider *p, hoist_catalog *c, hoist_err *err);
