@@ -775,11 +775,12 @@ static json_t *series_json(const hoist_report *r)
 
 json_t *hoist_report_json(const hoist_report *r)
 {
+    hoist_report_summary s;
+    hoist_report_get_summary(r, &s);
     json_t *o = json_object();
     if (!o)
         return NULL;
-    if (!put(o, "name", json_string(r->name)) ||
-        !put(o, "summary", summary_json(&r->summary)) ||
+    if (!put(o, "name", json_string(r->name)) || !put(o, "summary", summary_json(&s)) ||
         !put(o, "nodePools", groups_json(&r->groups[G_POOL], true)) ||
         !put(o, "instanceTypes", groups_json(&r->groups[G_TYPE], false)) ||
         !put(o, "capacityTypes", groups_json(&r->groups[G_CAPACITY], false)) ||
