@@ -29,6 +29,17 @@
 #include "state/cluster.h"
 #include "util/error.h"
 
+/* What an autoscaler did so far (monotonic counters). */
+typedef struct hoist_autoscaler_stats {
+    uint64_t scale_ups;          /* decisions that launched machines */
+    uint64_t scale_downs;        /* decisions that removed machines */
+    uint64_t nodes_launched;     /* launches the provider confirmed */
+    uint64_t launch_failures;    /* launches the provider refused or failed */
+    uint64_t nodes_terminated;   /* terminations the provider confirmed */
+    uint64_t evictions;          /* pod evictions asked through the sink */
+    uint64_t evictions_refused;  /* of which refused (PodDisruptionBudget) */
+} hoist_autoscaler_stats;
+
 typedef struct hoist_autoscaler {
     const char *name;     /* "hoist", "cluster-autoscaler", "clusterman" */
     void *ctx;
@@ -39,6 +50,8 @@ typedef struct hoist_autoscaler {
      * the simulator, which goes on). */
     int (*step)(void *ctx, uint64_t *wake_at_ms, hoist_err *err);
     void (*destroy)(void *ctx);
+    /* Optional (may be NULL): the counters, borrowed, valid until destroy. */
+    const hoist_autoscaler_stats *(*stats)(void *ctx);
 } hoist_autoscaler;
 
 /* hoist itself: the pipeline (pipeline/pipeline.h) behind this interface.
@@ -76,6 +89,9 @@ typedef struct hoist_clusterman_config {
     double margin;                      /* 0 = 0.1 */
     uint64_t interval_ms;               /* 0 = 60 s */
     size_t min_nodes, max_nodes;        /* max 0 = no cap */
+    double pending_weight;              /* pending pods' requests count this many times in
+                                           the signal; 0 = 1 (Clusterman's PendingPodsSignal
+                                           uses 5, see baseline_clusterman.c) */
 } hoist_clusterman_config;
 
 int hoist_autoscaler_clusterman(const hoist_pipeline_env *env, const hoist_clusterman_config *cfg,
