@@ -83,7 +83,8 @@ typedef struct hoist_tracegen_config {
  * have no delete). 0, or -1 with err. */
 int hoist_tracegen(const hoist_tracegen_config *cfg, FILE *out, hoist_err *err);
 /* Write n generated traces merged into one, in time order (at equal times
- * in the order of cfgs). Each is generated into a temporary file first. */
+ * in the order of cfgs). Each is generated into a temporary file first.
+ * 0, or -1 with err. */
 int hoist_tracegen_merge(const hoist_tracegen_config *cfgs, size_t n, FILE *out,
                          hoist_err *err);
 /* "web", "batch", "ml", "stateful" <-> kind; parse returns 0 or -1. */
