@@ -27,6 +27,10 @@ static void usage(FILE *out)
             "                               to buy\n"
             "  catalog -f FILE...           instance types each NodePool may launch, with\n"
             "                               capacity, allocatable and offerings\n"
+            "  simulate --trace F -f F...   replay a workload trace through hoist in a\n"
+            "                               simulated cluster and report cost and waits\n"
+            "  trace generate|import-csv|check\n"
+            "                               make, convert or check workload traces\n"
             "  policy check F.lua           load a Lua policy, run its hooks on a fixture\n"
             "  plugin info P.so             describe a provider plugin\n"
             "  version                      print the version\n"
@@ -51,6 +55,10 @@ int main(int argc, char **argv)
         return hoist_cmd_policy(argc - 1, argv + 1);
     if (!strcmp(cmd, "plugin"))
         return hoist_cmd_plugin(argc - 1, argv + 1);
+    if (!strcmp(cmd, "simulate"))
+        return hoist_cmd_simulate(argc - 1, argv + 1);
+    if (!strcmp(cmd, "trace"))
+        return hoist_cmd_trace(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         usage(stdout);
         return 0;

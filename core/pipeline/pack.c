@@ -127,6 +127,7 @@ int hoist_pack(const hoist_pack_ctx *ctx, hoist_objects *o, hoist_pack_result *r
     hoist_plan_options opts;
     memset(&opts, 0, sizeof opts);
     opts.max_offerings = ctx->max_offerings;
+    opts.cache = ctx->cache;
     if (ctx->price) {
         hoist_price_hooks(ctx->price, &hooks);
         opts.hooks = &hooks;

@@ -39,6 +39,7 @@ typedef struct hoist_pack_ctx {
     hoist_price *price;                    /* the price stage (its policy's score_type too);
                                               NULL = planner defaults */
     size_t max_offerings;                  /* 0 = HOIST_PLAN_MAX_OFFERINGS */
+    hoist_plan_cache *cache;               /* kept across decisions; may be NULL */
     hoist_headroom_fn headroom;            /* optional */
     void *headroom_ctx;
 } hoist_pack_ctx;

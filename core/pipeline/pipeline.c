@@ -55,6 +55,7 @@ struct hoist_pipeline {
     hoist_unavailable ice;
     hoist_price price;
     hoist_consolidator consol;
+    hoist_plan_cache *plan_cache;   /* efficient types, kept across decisions */
     /* claims: heap records; indexes rebuilt when one is removed */
     size_t n_claims, cap_claims;
     hoist_nodeclaim **claims;
@@ -842,6 +843,7 @@ static int decide(hoist_pipeline *p, hoist_err *err)
     ctx.now_ms = t0;
     ctx.price = &p->price;
     ctx.max_offerings = p->cfg.max_offerings;
+    ctx.cache = p->plan_cache;
     if (p->policy && hoist_policy_has(p->policy, "headroom")) {
         ctx.headroom = hoist_policy_headroom_want;
         ctx.headroom_ctx = &p->pheadroom;
@@ -1237,7 +1239,10 @@ hoist_pipeline *hoist_pipeline_new(const hoist_pipeline_env *env, const hoist_pi
         return NULL;
     }
     hoist_pipeline *p = calloc(1, sizeof *p);
-    if (!p || !(p->cluster_name = strdup(cfg->cluster))) {
+    if (!p || !(p->cluster_name = strdup(cfg->cluster)) ||
+        !(p->plan_cache = hoist_plan_cache_new())) {
+        if (p)
+            free(p->cluster_name);
         free(p);
         hoist_errf(err, "pipeline: out of memory");
         return NULL;
@@ -1297,6 +1302,7 @@ void hoist_pipeline_free(hoist_pipeline *p)
     hoist_strmap_free(&p->by_node);
     hoist_strmap_free(&p->by_provider_id);
     hoist_consolidator_free(&p->consol);
+    hoist_plan_cache_free(p->plan_cache);
     hoist_unavailable_free(&p->ice);
     hoist_batch_free(&p->batch);
     hoist_cluster_free(&p->cluster);

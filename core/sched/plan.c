@@ -133,6 +133,7 @@ typedef struct sched {
     uint32_t cap_vcpus;           /* new claims start from types this small (0: any) */
     const hoist_plan_hooks *hooks;/* borrowed; may be NULL */
     bool existing_only;           /* place on Ready nodes only, no claims */
+    hoist_plan_cache *cache;      /* efficient-type sets; may be NULL */
     size_t hook_errors;
     bool why_permanent;           /* the last rejection cannot change later */
 } sched;
@@ -311,6 +312,74 @@ static bool keep_type(sched *s, const pool *pl, const hoist_pool_type *pt, doubl
 #define HOIST_PLAN_EFFICIENCY 0.10
 
 
+/* ---- the efficient-type cache ------------------------------------------ */
+
+/* Which types of a pool are efficient depends only on their capacities and
+ * prices, which rarely change between decisions: the answer is kept under a
+ * hash of them (a collision would only change which types count as
+ * efficient, never feasibility). */
+#define PLAN_CACHE_SLOTS 32
+
+struct hoist_plan_cache {
+    struct {
+        uint64_t key;
+        size_t words;
+        uint64_t *bits;    /* NULL = empty slot */
+    } slot[PLAN_CACHE_SLOTS];
+    size_t next;           /* the slot the next new key replaces */
+    uint64_t hits, misses;
+};
+
+hoist_plan_cache *hoist_plan_cache_new(void)
+{
+    return calloc(1, sizeof(hoist_plan_cache));
+}
+
+void hoist_plan_cache_free(hoist_plan_cache *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < PLAN_CACHE_SLOTS; i++)
+        free(c->slot[i].bits);
+    free(c);
+}
+
+void hoist_plan_cache_stats(const hoist_plan_cache *c, uint64_t *hits, uint64_t *misses)
+{
+    *hits = c ? c->hits : 0;
+    *misses = c ? c->misses : 0;
+}
+
+static const uint64_t *plan_cache_get(hoist_plan_cache *c, uint64_t key, size_t words)
+{
+    if (!c)
+        return NULL;
+    for (size_t i = 0; i < PLAN_CACHE_SLOTS; i++)
+        if (c->slot[i].bits && c->slot[i].key == key && c->slot[i].words == words) {
+            c->hits++;
+            return c->slot[i].bits;
+        }
+    c->misses++;
+    return NULL;
+}
+
+static int plan_cache_put(hoist_plan_cache *c, uint64_t key, const uint64_t *bits, size_t words)
+{
+    if (!c)
+        return 0;
+    uint64_t *copy = malloc(words * sizeof *copy);
+    if (!copy)
+        return -1;
+    memcpy(copy, bits, words * sizeof *copy);
+    size_t i = c->next;
+    c->next = (c->next + 1) % PLAN_CACHE_SLOTS;
+    free(c->slot[i].bits);
+    c->slot[i].key = key;
+    c->slot[i].words = words;
+    c->slot[i].bits = copy;
+    return 0;
+}
+
 /* Cheapest available offering of a pool type. */
 static double cheapest_price(const hoist_pool_type *pt)
 {
@@ -351,6 +420,17 @@ static int mark_efficient(sched *s, pool *pl)
             items[t].cap[d] = pl->avail[t].v[slots[d]] > 0 ? pl->avail[t].v[slots[d]] : 0;
         items[t].price = pl->price[t] = cheapest_price(&pl->pt.items[t]);
     }
+    /* the answer depends only on the items: reuse it when seen before */
+    uint64_t key = hoist_hash_bytes(items, n * sizeof *items) ^ (uint64_t)n * 0x9e3779b97f4a7c15ull;
+    const uint64_t *cached = plan_cache_get(s->cache, key, pl->words);
+    if (cached) {
+        memcpy(pl->efficient, cached, pl->words * sizeof *pl->efficient);
+        for (size_t t = 0; t < n; t++)
+            if (BIT_TEST(pl->efficient, t))
+                pl->eff[pl->n_eff++] = items[t];
+        free(items);
+        goto sort;
+    }
     for (size_t t = 0; t < n; t++) {
         double bound;
         if (hoist_cover_lower_bound(items, n, items[t].cap, dims, &bound, NULL) < 0) {
@@ -363,6 +443,9 @@ static int mark_efficient(sched *s, pool *pl)
         }
     }
     free(items);
+    if (plan_cache_put(s->cache, key, pl->efficient, pl->words) < 0)
+        return oom(s);
+sort:
     pl->by_price = hoist_arena_calloc(s->a, n, sizeof *pl->by_price);
     if (!pl->by_price)
         return oom(s);
@@ -2192,7 +2275,8 @@ static int intern_domains(sched *s)
  * vCPUs (0: no cap) unless the pod needs a bigger one. *max_vcpus gets the
  * most vCPUs of any efficient type, to pick the next caps from. */
 static int plan_pass(hoist_objects *o, const hoist_catalog *c, const hoist_plan_options *opts,
-                     uint32_t cap_vcpus, uint32_t *max_vcpus, hoist_plan *plan, hoist_err *err)
+                     hoist_plan_cache *cache, uint32_t cap_vcpus, uint32_t *max_vcpus,
+                     hoist_plan *plan, hoist_err *err)
 {
     memset(plan, 0, sizeof *plan);
     hoist_arena_init(&plan->arena, 256 * 1024);
@@ -2220,6 +2304,7 @@ static int plan_pass(hoist_objects *o, const hoist_catalog *c, const hoist_plan_
         s.ct_ids[ct] =
             hoist_topo_value_id(s.ct_key, hoist_capacity_type_name((hoist_capacity_type)ct));
     s.existing_only = opts && opts->existing_only;
+    s.cache = cache;
     if (!s.existing_only && setup_pools(&s) < 0)
         goto done;
     *max_vcpus = 0;
@@ -2357,11 +2442,12 @@ static bool better_plan(const hoist_plan *a, const hoist_plan *b)
     return a->n_claims < b->n_claims;
 }
 
-int hoist_plan_compute(hoist_objects *o, const hoist_catalog *c, const hoist_plan_options *opts,
-                       hoist_plan *plan, hoist_err *err)
+/* The first pass, then the capped passes; the best plan wins. */
+static int plan_passes(hoist_objects *o, const hoist_catalog *c, const hoist_plan_options *opts,
+                       hoist_plan_cache *cache, hoist_plan *plan, hoist_err *err)
 {
     uint32_t max_vcpus = 0, ignored;
-    if (plan_pass(o, c, opts, 0, &max_vcpus, plan, err) < 0)
+    if (plan_pass(o, c, opts, cache, 0, &max_vcpus, plan, err) < 0)
         return -1;
     if (plan->n_pending > HOIST_PLAN_MULTIPASS_PODS || plan->n_claims == 0)
         return 0;
@@ -2371,7 +2457,7 @@ int hoist_plan_compute(hoist_objects *o, const hoist_catalog *c, const hoist_pla
      * gives the cost a chance to come down; the best plan wins. */
     for (uint32_t cap = max_vcpus / 2; cap >= 4; cap /= 2) {
         hoist_plan alt;
-        if (plan_pass(o, c, opts, cap, &ignored, &alt, err) < 0) {
+        if (plan_pass(o, c, opts, cache, cap, &ignored, &alt, err) < 0) {
             hoist_plan_free(plan);
             return -1;
         }
@@ -2383,6 +2469,20 @@ int hoist_plan_compute(hoist_objects *o, const hoist_catalog *c, const hoist_pla
         }
     }
     return 0;
+}
+
+int hoist_plan_compute(hoist_objects *o, const hoist_catalog *c, const hoist_plan_options *opts,
+                       hoist_plan *plan, hoist_err *err)
+{
+    /* without the caller's cache, one for the passes of this decision */
+    hoist_plan_cache *own = NULL, *cache = opts ? opts->cache : NULL;
+    if (!cache && !(cache = own = hoist_plan_cache_new())) {
+        memset(plan, 0, sizeof *plan);
+        return hoist_errf(err, "plan: out of memory");
+    }
+    int rc = plan_passes(o, c, opts, cache, plan, err);
+    hoist_plan_cache_free(own);
+    return rc;
 }
 
 void hoist_plan_free(hoist_plan *plan)

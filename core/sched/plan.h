@@ -30,6 +30,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -70,6 +71,18 @@ typedef struct hoist_plan_hooks {
                            size_t n);
 } hoist_plan_hooks;
 
+/* Remembers, across decisions, which instance types of a NodePool are
+ * efficient (a linear program per type): the answer depends only on the
+ * types' capacities and prices, so a caller deciding again and again on the
+ * same catalog (the pipeline) keeps one cache and passes it in. */
+typedef struct hoist_plan_cache hoist_plan_cache;
+
+/* A new, empty cache (NULL when out of memory); free it with hoist_plan_cache_free. */
+hoist_plan_cache *hoist_plan_cache_new(void);
+void hoist_plan_cache_free(hoist_plan_cache *c);
+/* Lookups answered from the cache and lookups that had to compute. */
+void hoist_plan_cache_stats(const hoist_plan_cache *c, uint64_t *hits, uint64_t *misses);
+
 typedef struct hoist_plan_options {
     size_t max_offerings;          /* offerings per launch request; 0 = HOIST_PLAN_MAX_OFFERINGS */
     const hoist_plan_hooks *hooks; /* borrowed; NULL = the C defaults */
@@ -86,6 +99,7 @@ typedef struct hoist_plan_options {
      * simulator binds with it). Pods that fit nowhere are unschedulable
      * with the reason "no Ready node fits". */
     bool existing_only;
+    hoist_plan_cache *cache;       /* borrowed; NULL = a cache for this call only */
 } hoist_plan_options;
 
 /* A new machine to buy. */

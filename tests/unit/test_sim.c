@@ -1,0 +1,212 @@
+/*
+ * test_sim.c - the simulator (sim/sim.h) on small traces whose right answer
+ * is known exactly, plus determinism, conservation and bad traces.
+ *
+ * The provider is the mock linked in directly, over tests/data/sim/catalog.json:
+ * x.xlarge (4 vCPU, 16 GiB, on-demand $0.20/h in us-east-1a) and y.2xlarge.
+ * A 4-vCPU node keeps 80m CPU for the kubelet (Karpenter's 6 %/1 %/0.5 %/
+ * 0.5 %), so 3 pods of 1 CPU fit on one: ten such pods need four machines.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hoist/provider.h>
+
+#include "model/load.h"
+#include "sim/report.h"
+#include "sim/sim.h"
+
+static const char *src_path(const char *rel)
+{
+    static char buf[4][1024];
+    static int next;
+    const char *s = getenv("HOIST_SRCDIR");
+    char *out = buf[next++ % 4];
+    snprintf(out, sizeof buf[0], "%s/%s", s && *s ? s : ".", rel);
+    return out;
+}
+
+/* The objects of a YAML/JSON file as a JSON array. */
+static json_t *objects_of(const char *rel)
+{
+    hoist_docs docs;
+    hoist_docs_init(&docs);
+    hoist_err err = {{0}};
+    if (hoist_docs_load_file(&docs, src_path(rel), &err) < 0)
+        fail_msg("%s", err.msg);
+    json_t *a = json_array();
+    for (size_t i = 0; i < docs.n; i++)
+        json_array_append(a, docs.items[i].json);
+    hoist_docs_free(&docs);
+    return a;
+}
+
+typedef struct run {
+    hoist_report *report;
+    hoist_sim_stats stats;
+    hoist_report_summary sum;
+    int rc;
+    hoist_err err;
+} run;
+
+/* Simulate trace `trace` with NodePools `nodepools` for `hours` (0 = to the
+ * end of the trace plus the tail). */
+static void simulate(run *r, const char *trace, const char *nodepools, double hours,
+                     uint64_t seed, hoist_sim_autoscaler_kind kind)
+{
+    memset(r, 0, sizeof *r);
+    json_t *objects = objects_of(nodepools);
+    char pcfg[1200];
+    snprintf(pcfg, sizeof pcfg,
+             "{\"catalog\": \"%s\", \"zones\": [\"us-east-1a\"], \"launch_latency_ms\": 0, "
+             "\"seed\": %llu}",
+             src_path("tests/data/sim/catalog.json"), (unsigned long long)seed);
+    hoist_sim_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.seed = seed;
+    cfg.end_after_ms = (uint64_t)(hours * 3600000.0);
+    hoist_sim_inputs in;
+    memset(&in, 0, sizeof in);
+    in.trace_path = src_path(trace);
+    in.objects = objects;
+    in.provider = hoist_provider_entry(HOIST_PROVIDER_ABI_VERSION);
+    in.provider_config = pcfg;
+    in.kind = kind;
+    r->rc = hoist_sim_run(&cfg, &in, &r->report, &r->stats, &r->err);
+    if (r->rc == 0)
+        hoist_report_get_summary(r->report, &r->sum);
+    json_decref(objects);
+}
+
+static void run_free(run *r)
+{
+    hoist_report_free(r->report);
+    r->report = NULL;
+}
+
+/* Every pod added is scheduled, deleted or pending at the end; every
+ * machine launched is terminated or alive; the report's cost is the sum over
+ * machines of price x lifetime. */
+static void assert_conserved(const run *r)
+{
+    const hoist_sim_stats *s = &r->stats;
+    assert_int_equal(s->pods_added, s->pods_deleted + s->pods_bound_at_end + s->pods_pending_at_end);
+    assert_int_equal(s->machines_launched,
+                     s->machines_terminated + s->machines_interrupted + s->machines_alive_at_end);
+    assert_true(fabs(r->sum.cost - s->machine_cost) < 1e-6);
+    assert_int_equal(r->sum.nodes_launched, s->machines_launched);
+    assert_int_equal(r->sum.pods_added, s->pods_added);
+}
+
+/* Ten 1-CPU pods for an hour, one allowed type, no consolidation, two
+ * hours: four x.xlarge from t = 1 s (the batch window) to the end. */
+static void test_known_answer(void **state)
+{
+    (void)state;
+    run r;
+    simulate(&r, "tests/data/sim/ten-pods.jsonl", "tests/data/sim/nodepool-x.yaml", 2, 1,
+             HOIST_SIM_HOIST);
+    if (r.rc < 0)
+        fail_msg("%s", r.err.msg);
+    assert_int_equal(r.sum.nodes_launched, 4);
+    assert_int_equal(r.sum.nodes_peak, 4);
+    assert_int_equal(r.sum.nodes_terminated, 0);
+    assert_int_equal(r.sum.pods_added, 10);
+    assert_int_equal(r.sum.pods_scheduled, 10);
+    assert_int_equal(r.sum.pods_never_scheduled, 0);
+    /* 4 x $0.20/h x (7200 s - 1 s) */
+    double expect = 4 * 0.2 * 7199.0 / 3600.0;
+    if (fabs(r.sum.cost - expect) > 1e-6)
+        fail_msg("cost %.6f, expected %.6f", r.sum.cost, expect);
+    assert_true(r.sum.pending_max_s > 1.0 && r.sum.pending_max_s < 120.0);
+    assert_conserved(&r);
+    run_free(&r);
+}
+
+/* Same trace, empty nodes consolidated after a minute: all four machines
+ * go soon after the pods, and the run costs less. */
+static void test_consolidation_saves(void **state)
+{
+    (void)state;
+    run keep, cons;
+    simulate(&keep, "tests/data/sim/ten-pods.jsonl", "tests/data/sim/nodepool-x.yaml", 2, 1,
+             HOIST_SIM_HOIST);
+    simulate(&cons, "tests/data/sim/ten-pods.jsonl", "tests/data/sim/nodepool-consolidate.yaml",
+             2, 1, HOIST_SIM_HOIST);
+    if (cons.rc < 0)
+        fail_msg("%s", cons.err.msg);
+    assert_int_equal(cons.sum.nodes_launched, 4);
+    assert_int_equal(cons.sum.nodes_terminated, 4);
+    assert_int_equal(cons.stats.machines_alive_at_end, 0);
+    /* bought at 1 s, removed between 1 h 1 min and 1 h 2 min (10 s ticks) */
+    assert_true(cons.sum.cost > 4 * 0.2 * 3660.0 / 3600.0);
+    assert_true(cons.sum.cost < 4 * 0.2 * 3735.0 / 3600.0);
+    assert_true(cons.sum.cost < keep.sum.cost);
+    assert_conserved(&cons);
+    run_free(&keep);
+    run_free(&cons);
+}
+
+/* The same seed gives the same report, byte for byte. */
+static void test_deterministic(void **state)
+{
+    (void)state;
+    run a, b;
+    simulate(&a, "tests/data/sim/ten-pods.jsonl", "tests/data/sim/nodepool-consolidate.yaml", 2,
+             7, HOIST_SIM_HOIST);
+    simulate(&b, "tests/data/sim/ten-pods.jsonl", "tests/data/sim/nodepool-consolidate.yaml", 2,
+             7, HOIST_SIM_HOIST);
+    assert_int_equal(a.rc, 0);
+    assert_int_equal(b.rc, 0);
+    json_t *ja = hoist_report_json(a.report), *jb = hoist_report_json(b.report);
+    char *sa = json_dumps(ja, JSON_SORT_KEYS), *sb = json_dumps(jb, JSON_SORT_KEYS);
+    assert_non_null(sa);
+    assert_string_equal(sa, sb);
+    assert_int_equal(a.stats.events, b.stats.events);
+    free(sa);
+    free(sb);
+    json_decref(ja);
+    json_decref(jb);
+    run_free(&a);
+    run_free(&b);
+}
+
+/* A malformed line stops the run with its line number; so does time going
+ * backwards. */
+static void test_bad_traces(void **state)
+{
+    (void)state;
+    run r;
+    simulate(&r, "tests/data/sim/bad-line.jsonl", "tests/data/sim/nodepool-x.yaml", 1, 1,
+             HOIST_SIM_HOIST);
+    assert_int_equal(r.rc, -1);
+    assert_null(r.report);
+    assert_non_null(strstr(r.err.msg, "bad-line.jsonl:4:"));
+    simulate(&r, "tests/data/sim/out-of-order.jsonl", "tests/data/sim/nodepool-x.yaml", 1, 1,
+             HOIST_SIM_HOIST);
+    assert_int_equal(r.rc, -1);
+    assert_non_null(strstr(r.err.msg, "out-of-order.jsonl:2:"));
+    simulate(&r, "tests/data/sim/no-such-trace.jsonl", "tests/data/sim/nodepool-x.yaml", 1, 1,
+             HOIST_SIM_HOIST);
+    assert_int_equal(r.rc, -1);
+    assert_non_null(strstr(r.err.msg, "no-such-trace.jsonl"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_known_answer),
+        cmocka_unit_test(test_consolidation_saves),
+        cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_bad_traces),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
