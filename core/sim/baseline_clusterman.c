@@ -32,8 +32,9 @@
  *     batches.autoscaler.run_interval_seconds; the batches of the example
  *     service configuration run every 60 s ............................ [CONF]
  *   one pool of one instance type (a resource group of one launch spec);
- *     default m5.2xlarge when the NodePool allows it, else its cheapest
- *     allowed type; machines spread round-robin over the allowed zones;
+ *     default m5.2xlarge when the NodePool allows it, else its 8-vCPU,
+ *     4 GiB-a-vCPU type cheapest per vCPU (then any 8-vCPU type, then any
+ *     type); machines spread round-robin over the allowed zones;
  *     on-demand unless the NodePool allows only spot
  *   scaling_limits min_capacity / max_capacity ......... [CONF] pool config
  *   scale-down order (pool_manager _prioritize_killable_nodes, [CODE]):
@@ -112,18 +113,28 @@ static int build_templates(cm_ctx *c, hoist_objects *o, hoist_err *err)
         return -1;
     if (c->templates.n > 0 || c->type_name)
         return 0;
-    /* the default type is not allowed: the NodePool's cheapest type */
+    /* the default type is not allowed: the NodePool's type most like it
+     * (a general-purpose 8-vCPU machine, 4 GiB a vCPU), cheapest per vCPU;
+     * failing that any 8-vCPU type, then any type, cheapest per vCPU. A pool
+     * of tiny machines would be a strawman: Clusterman pools are sized for
+     * the service's pods. */
     if (bl_templates_add_nodepool(&c->tarena, c->env.catalog, o, np, NULL, 0, true, &c->templates,
                                   err) < 0)
         return -1;
     const hoist_instance_type *cheapest = NULL;
     double best = 0;
+    int best_rank = 3;
     for (size_t i = 0; i < c->templates.n; i++) {
         const bl_template *t = &c->templates.items[i];
-        if (!cheapest || t->price < best ||
-            (t->price == best && strcmp(t->type->name, cheapest->name) < 0)) {
+        uint32_t v = t->type->vcpus ? t->type->vcpus : 1;
+        int rank = v == 8 && t->type->memory_mib == 8u * 4096u ? 0 : v == 8 ? 1 : 2;
+        double per_vcpu = t->price / v;
+        if (!cheapest || rank < best_rank ||
+            (rank == best_rank && (per_vcpu < best ||
+                                   (per_vcpu == best && strcmp(t->type->name, cheapest->name) < 0)))) {
             cheapest = t->type;
-            best = t->price;
+            best = per_vcpu;
+            best_rank = rank;
         }
     }
     size_t w = 0;
