@@ -39,12 +39,16 @@ demo)
     configure_build "$top/build"
     make -C "$top/build" -j"$jobs" -s
     echo
-    echo "== hoist plan: where the example cluster's pending pods go, and what to buy =="
-    "$top/build/hoist" plan -f "$top/contrib/examples/nodepool.yaml" \
-        -f "$top/contrib/examples/pods.yaml" -o text
+    echo "== hoist simulate: 24 hours of a diurnal web service, hoist next to Cluster"
+    echo "   Autoscaler and Clusterman on the same trace (virtual time) =="
+    "$top/build/hoist" simulate --trace "$top/contrib/traces/web-diurnal.jsonl" \
+        -f "$top/contrib/traces/nodepools.yaml" \
+        --compare cluster-autoscaler,clusterman \
+        --report "$top/build/report.json" --html "$top/build/report.html"
     echo
-    echo "(JSON with -o json; the instance types each NodePool may launch, with their"
-    echo " allocatable: build/hoist catalog -f contrib/examples/nodepool.yaml)"
+    echo "(the report: build/report.html, plots readable offline; build/report.json."
+    echo " One decision on a snapshot: build/hoist plan -f contrib/examples/nodepool.yaml"
+    echo " -f contrib/examples/pods.yaml -o text)"
     ;;
 test)
     exec "$top/tests/run-all.sh"
