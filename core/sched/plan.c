@@ -320,14 +320,31 @@ static bool keep_type(sched *s, const pool *pl, const hoist_pool_type *pt, doubl
  * efficient, never feasibility). */
 #define PLAN_CACHE_SLOTS 32
 
+/* Prices drift (the spot market): an answer stays good while every price is
+ * within this fraction of the one it was computed with. The efficiency
+ * margin is 10 %, so a 1 % drift cannot turn a clearly efficient type into
+ * a wasteful one. */
+#define PLAN_CACHE_PRICE_TOLERANCE 0.01
+
 struct hoist_plan_cache {
     struct {
-        uint64_t key;
-        size_t words;
+        uint64_t key;      /* hash of the types' capacities */
+        size_t words, n;
         uint64_t *bits;    /* NULL = empty slot */
+        double *prices;    /* the n prices the answer was computed with */
     } slot[PLAN_CACHE_SLOTS];
     size_t next;           /* the slot the next new key replaces */
     uint64_t hits, misses;
+    /* each NodePool's instance types (hoist_nodepool_types), which depend on
+     * the catalog, the snapshot's name table, the NodePool and its kubelet
+     * settings; kept in the slot's own arena */
+    struct {
+        uint64_t key;
+        bool used;
+        hoist_arena arena;
+        hoist_pool_types pt;
+    } pools[PLAN_CACHE_SLOTS];
+    size_t next_pool;
 };
 
 hoist_plan_cache *hoist_plan_cache_new(void)
@@ -339,8 +356,12 @@ void hoist_plan_cache_free(hoist_plan_cache *c)
 {
     if (!c)
         return;
-    for (size_t i = 0; i < PLAN_CACHE_SLOTS; i++)
+    for (size_t i = 0; i < PLAN_CACHE_SLOTS; i++) {
         free(c->slot[i].bits);
+        free(c->slot[i].prices);
+        if (c->pools[i].used)
+            hoist_arena_free(&c->pools[i].arena);
+    }
     free(c);
 }
 
@@ -350,33 +371,118 @@ void hoist_plan_cache_stats(const hoist_plan_cache *c, uint64_t *hits, uint64_t 
     *misses = c ? c->misses : 0;
 }
 
-static const uint64_t *plan_cache_get(hoist_plan_cache *c, uint64_t key, size_t words)
+static bool prices_close(const double *a, const double *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (fabs(a[i] - b[i]) > PLAN_CACHE_PRICE_TOLERANCE * b[i])
+            return false;
+    return true;
+}
+
+/* The slot holding key for n types, or -1. */
+static int plan_cache_find(const hoist_plan_cache *c, uint64_t key, size_t n, size_t words)
+{
+    for (int i = 0; i < PLAN_CACHE_SLOTS; i++)
+        if (c->slot[i].bits && c->slot[i].key == key && c->slot[i].words == words &&
+            c->slot[i].n == n)
+            return i;
+    return -1;
+}
+
+static const uint64_t *plan_cache_get(hoist_plan_cache *c, uint64_t key, const double *prices,
+                                      size_t n, size_t words)
 {
     if (!c)
         return NULL;
-    for (size_t i = 0; i < PLAN_CACHE_SLOTS; i++)
-        if (c->slot[i].bits && c->slot[i].key == key && c->slot[i].words == words) {
-            c->hits++;
-            return c->slot[i].bits;
-        }
+    int i = plan_cache_find(c, key, n, words);
+    if (i >= 0 && prices_close(prices, c->slot[i].prices, n)) {
+        c->hits++;
+        return c->slot[i].bits;
+    }
     c->misses++;
     return NULL;
 }
 
-static int plan_cache_put(hoist_plan_cache *c, uint64_t key, const uint64_t *bits, size_t words)
+static int plan_cache_put(hoist_plan_cache *c, uint64_t key, const double *prices, size_t n,
+                          const uint64_t *bits, size_t words)
 {
     if (!c)
         return 0;
     uint64_t *copy = malloc(words * sizeof *copy);
-    if (!copy)
+    double *pcopy = malloc((n ? n : 1) * sizeof *pcopy);
+    if (!copy || !pcopy) {
+        free(copy);
+        free(pcopy);
         return -1;
+    }
     memcpy(copy, bits, words * sizeof *copy);
-    size_t i = c->next;
-    c->next = (c->next + 1) % PLAN_CACHE_SLOTS;
+    memcpy(pcopy, prices, n * sizeof *pcopy);
+    int i = plan_cache_find(c, key, n, words); /* prices moved: replace that answer */
+    if (i < 0) {
+        i = (int)c->next;
+        c->next = (c->next + 1) % PLAN_CACHE_SLOTS;
+    }
     free(c->slot[i].bits);
+    free(c->slot[i].prices);
     c->slot[i].key = key;
     c->slot[i].words = words;
+    c->slot[i].n = n;
     c->slot[i].bits = copy;
+    c->slot[i].prices = pcopy;
+    return 0;
+}
+
+/* NodePool np's instance types into out, allocated in s->a (the caller
+ * filters the offering arrays in place): from the cache when the catalog,
+ * the snapshot's names, the NodePool's spec and its kubelet settings are
+ * those of a cached answer. */
+static int pool_types(sched *s, const hoist_nodepool *np, hoist_pool_types *out)
+{
+    hoist_plan_cache *c = s->cache;
+    if (!c)
+        return hoist_nodepool_types(s->a, s->c, s->o, np, out, s->err);
+    hoist_kubelet_config kc;
+    memset(&kc, 0, sizeof kc);
+    hoist_nodepool_kubelet(s->o, np, &kc);
+    uint64_t key = np->spec_hash ^ hoist_hash_bytes(np->name, strlen(np->name));
+    uint64_t parts[4] = {(uint64_t)(uintptr_t)s->c, (uint64_t)s->c->n,
+                         (uint64_t)(uintptr_t)s->o, (uint64_t)s->o->names.count};
+    key = key * 31 + hoist_hash_bytes(parts, sizeof parts);
+    key = key * 31 + hoist_hash_bytes(&kc, sizeof kc);
+    const hoist_pool_types *src = NULL;
+    for (size_t i = 0; i < PLAN_CACHE_SLOTS; i++)
+        if (c->pools[i].used && c->pools[i].key == key)
+            src = &c->pools[i].pt;
+    if (!src) {
+        size_t i = c->next_pool;
+        c->next_pool = (c->next_pool + 1) % PLAN_CACHE_SLOTS;
+        if (c->pools[i].used)
+            hoist_arena_free(&c->pools[i].arena);
+        hoist_arena_init(&c->pools[i].arena, 0);
+        c->pools[i].used = true;
+        c->pools[i].key = key;
+        if (hoist_nodepool_types(&c->pools[i].arena, s->c, s->o, np, &c->pools[i].pt, s->err) <
+            0) {
+            hoist_arena_free(&c->pools[i].arena);
+            c->pools[i].used = false;
+            return -1;
+        }
+        src = &c->pools[i].pt;
+    }
+    /* a copy the caller may filter: the items and their offering arrays */
+    out->n = src->n;
+    out->items = hoist_arena_calloc(s->a, src->n ? src->n : 1, sizeof *out->items);
+    if (!out->items)
+        return oom(s);
+    for (size_t t = 0; t < src->n; t++) {
+        out->items[t] = src->items[t];
+        size_t k = src->items[t].n_offerings;
+        const hoist_offering **offs = hoist_arena_calloc(s->a, k ? k : 1, sizeof *offs);
+        if (!offs)
+            return oom(s);
+        memcpy(offs, src->items[t].offerings, k * sizeof *offs);
+        out->items[t].offerings = offs;
+    }
     return 0;
 }
 
@@ -421,8 +527,10 @@ static int mark_efficient(sched *s, pool *pl)
         items[t].price = pl->price[t] = cheapest_price(&pl->pt.items[t]);
     }
     /* the answer depends only on the items: reuse it when seen before */
-    uint64_t key = hoist_hash_bytes(items, n * sizeof *items) ^ (uint64_t)n * 0x9e3779b97f4a7c15ull;
-    const uint64_t *cached = plan_cache_get(s->cache, key, pl->words);
+    uint64_t key = (uint64_t)n * 0x9e3779b97f4a7c15ull;
+    for (size_t t = 0; t < n; t++)
+        key = key * 31 + hoist_hash_bytes(items[t].cap, sizeof items[t].cap);
+    const uint64_t *cached = plan_cache_get(s->cache, key, pl->price, n, pl->words);
     if (cached) {
         memcpy(pl->efficient, cached, pl->words * sizeof *pl->efficient);
         for (size_t t = 0; t < n; t++)
@@ -443,7 +551,7 @@ static int mark_efficient(sched *s, pool *pl)
         }
     }
     free(items);
-    if (plan_cache_put(s->cache, key, pl->efficient, pl->words) < 0)
+    if (plan_cache_put(s->cache, key, pl->price, n, pl->efficient, pl->words) < 0)
         return oom(s);
 sort:
     pl->by_price = hoist_arena_calloc(s->a, n, sizeof *pl->by_price);
@@ -475,7 +583,7 @@ static int setup_pools(sched *s)
     for (size_t i = 0; i < s->n_pools; i++) {
         pool *pl = &s->pools[i];
         if (hoist_nodepool_requirements(s->a, pl->np, &pl->reqs, s->err) < 0 ||
-            hoist_nodepool_types(s->a, s->c, s->o, pl->np, &pl->pt, s->err) < 0)
+            pool_types(s, pl->np, &pl->pt) < 0)
             return -1;
         /* keep only available offerings; drop types left with none, and those
          * the score_type hook refuses */
@@ -2280,6 +2388,13 @@ static int plan_pass(hoist_objects *o, const hoist_catalog *c, const hoist_plan_
 {
     memset(plan, 0, sizeof *plan);
     hoist_arena_init(&plan->arena, 256 * 1024);
+    /* nothing pending: nothing to decide (the simulator's scheduler and the
+     * pipeline ask often; this keeps an idle decision O(pods)) */
+    bool any = opts && opts->placeholders && opts->n_placeholders > 0;
+    for (size_t i = 0; !any && i < o->n_pods; i++)
+        any = is_pending(o->pods[i]);
+    if (!any)
+        return 0;
     hoist_arena scratch;
     hoist_arena_init(&scratch, 1024 * 1024);
     sched s = {0};

@@ -71,10 +71,13 @@ typedef struct hoist_plan_hooks {
                            size_t n);
 } hoist_plan_hooks;
 
-/* Remembers, across decisions, which instance types of a NodePool are
- * efficient (a linear program per type): the answer depends only on the
- * types' capacities and prices, so a caller deciding again and again on the
- * same catalog (the pipeline) keeps one cache and passes it in. */
+/* Remembers, across decisions, each NodePool's instance types (with their
+ * allocatable) and which of them are efficient (a linear program per type):
+ * a caller deciding again and again on the same catalog (the pipeline) keeps
+ * one cache and passes it in. The cache keeps pointers into the catalog and
+ * the snapshot it was used with: use one cache with one catalog object that
+ * does not change and one snapshot object (whose contents may change) for
+ * its whole life; when the catalog is replaced, free the cache. */
 typedef struct hoist_plan_cache hoist_plan_cache;
 
 /* A new, empty cache (NULL when out of memory); free it with hoist_plan_cache_free. */
