@@ -59,6 +59,8 @@ typedef struct run {
 
 /* Simulate trace `trace` with NodePools `nodepools` for `hours` (0 = to the
  * end of the trace plus the tail). */
+static const char *catalog_path = "tests/data/sim/catalog.json";
+
 static void simulate(run *r, const char *trace, const char *nodepools, double hours,
                      uint64_t seed, hoist_sim_autoscaler_kind kind)
 {
@@ -66,9 +68,8 @@ static void simulate(run *r, const char *trace, const char *nodepools, double ho
     json_t *objects = objects_of(nodepools);
     char pcfg[1200];
     snprintf(pcfg, sizeof pcfg,
-             "{\"catalog\": \"%s\", \"zones\": [\"us-east-1a\"], \"launch_latency_ms\": 0, "
-             "\"seed\": %llu}",
-             src_path("tests/data/sim/catalog.json"), (unsigned long long)seed);
+             "{\"catalog\": \"%s\", \"launch_latency_ms\": 0, \"seed\": %llu}",
+             src_path(catalog_path), (unsigned long long)seed);
     hoist_sim_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.seed = seed;
@@ -200,6 +201,44 @@ static void test_bad_traces(void **state)
     assert_non_null(strstr(r.err.msg, "no-such-trace.jsonl"));
 }
 
+/* The baselines keep the books as well. */
+static void test_baselines_conserve(void **state)
+{
+    (void)state;
+    static const hoist_sim_autoscaler_kind kinds[] = {HOIST_SIM_CLUSTER_AUTOSCALER,
+                                                      HOIST_SIM_CLUSTERMAN};
+    for (size_t i = 0; i < 2; i++) {
+        run r;
+        simulate(&r, "tests/data/sim/ten-pods.jsonl", "tests/data/sim/nodepool-consolidate.yaml",
+                 2, 1, kinds[i]);
+        if (r.rc < 0)
+            fail_msg("%s", r.err.msg);
+        assert_int_equal(r.sum.pods_scheduled, 10);
+        assert_true(r.sum.nodes_launched >= 4);
+        assert_conserved(&r);
+        run_free(&r);
+    }
+}
+
+/* The bundled stateful trace (pods on zone-pinned volumes, a daily rolling
+ * restart) over the bundled catalog: every pod runs, the books balance. */
+static void test_bundled_stateful(void **state)
+{
+    (void)state;
+    catalog_path = "contrib/catalog/us-east-1.json";
+    run r;
+    simulate(&r, "contrib/traces/stateful.jsonl", "contrib/traces/nodepools.yaml", 0, 1,
+             HOIST_SIM_HOIST);
+    catalog_path = "tests/data/sim/catalog.json";
+    if (r.rc < 0)
+        fail_msg("%s", r.err.msg);
+    assert_true(r.sum.pods_added >= 17);
+    assert_int_equal(r.sum.pods_never_scheduled, 0);
+    assert_true(r.sum.nodes_launched > 0);
+    assert_conserved(&r);
+    run_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -207,6 +246,8 @@ int main(void)
         cmocka_unit_test(test_consolidation_saves),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_bad_traces),
+        cmocka_unit_test(test_baselines_conserve),
+        cmocka_unit_test(test_bundled_stateful),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
