@@ -5,7 +5,8 @@
  *
  * It generates the diurnal web trace (sim/trace.h) at a scale (default 100:
  * a peak of ~30,000 pods), replays it with hoist's pipeline over the bundled
- * catalog and contrib/traces/nodepools.yaml, and prints wall time, peak RSS
+ * catalog and contrib/traces/nodepools.yaml (without its limits), and
+ * prints wall time, peak RSS
  * (getrusage), the events processed and what the run did. It never fails
  * on a figure; only on an error.
  *
@@ -97,8 +98,12 @@ int main(int argc, char **argv)
         return 1;
     }
     json_t *objects = json_array();
-    for (size_t i = 0; i < docs.n; i++)
+    /* the bundled NodePools cap the general pool at 4,000 CPUs, which a
+     * scaled trace outgrows: the benchmark measures speed, so no limits */
+    for (size_t i = 0; i < docs.n; i++) {
+        json_object_del(json_object_get(docs.items[i].json, "spec"), "limits");
         json_array_append(objects, docs.items[i].json);
+    }
     hoist_docs_free(&docs);
     snprintf(pcfg, sizeof pcfg,
              "{\"catalog\": \"%s/contrib/catalog/us-east-1.json\", \"seed\": 1, "
