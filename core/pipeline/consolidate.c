@@ -714,7 +714,7 @@ int hoist_consolidate_compute(hoist_consolidator *s, const hoist_objects *o,
         const hoist_node *n = ni->node;
         const hoist_nodepool *np = pools[ni->pool].np;
         char buf[160], d1[48], d2[48];
-        candidate c = {i, HOIST_DISRUPT_EXPIRED, NULL, node_price(opts->catalog, n)};
+        candidate c = {i, HOIST_DISRUPT_EXPIRED, NULL, 0}; /* priced once chosen */
         if (np->expire_after != HOIST_NEVER && n->created > 0 &&
             now - n->created >= np->expire_after) {
             format_duration(now - n->created, d1, sizeof d1);
@@ -751,6 +751,7 @@ int hoist_consolidate_compute(hoist_consolidator *s, const hoist_objects *o,
         }
         if (!(c.detail = hoist_arena_strdup(a, buf)))
             goto oom;
+        c.price = node_price(opts->catalog, n);
         cands[n_cands++] = (sort_item){c, ni->n_work, ni->priority_sum, ni->cost_sum, n->name};
     }
     qsort(cands, n_cands, sizeof *cands, candidate_cmp);
