@@ -23,7 +23,12 @@
 #include "policy/recycle_hook.h"
 
 /* A deferred provider completion or object event. */
-typedef enum deferred_kind { DEFER_EVENT, DEFER_LAUNCH, DEFER_TERMINATE } deferred_kind;
+typedef enum deferred_kind {
+    DEFER_EVENT,
+    DEFER_LAUNCH,
+    DEFER_TERMINATE,
+    DEFER_INTERRUPTION
+} deferred_kind;
 
 typedef struct deferred {
     deferred_kind kind;
@@ -32,6 +37,8 @@ typedef struct deferred {
     unsigned claim_id;         /* DEFER_LAUNCH / DEFER_TERMINATE */
     hoist_error error;         /* the provider's error (code HOIST_OK on success) */
     hoist_launched *launched;  /* DEFER_LAUNCH success, owned */
+    char *instance_id;         /* DEFER_INTERRUPTION, owned */
+    uint64_t deadline_ms;      /* DEFER_INTERRUPTION */
 } deferred;
 
 /* What a provider callback needs to find its pipeline and claim. */
@@ -574,6 +581,69 @@ static void terminate_claim(hoist_pipeline *p, hoist_nodeclaim *c, const char *w
     }
 }
 
+/* ---- interruptions --------------------------------------------------------- */
+
+/* The cloud will reclaim instance_id at deadline_ms (a spot interruption or
+ * scheduled maintenance): cordon its node with the disrupted taint and evict
+ * its pods at once, so their replacements are decided now and the pods are
+ * off the machine before it goes; the drain loop terminates it when empty.
+ * Interruption is involuntary: budgets and do-not-disrupt do not apply. */
+static void interruption(hoist_pipeline *p, const char *instance_id, uint64_t deadline_ms)
+{
+    hoist_nodeclaim *c = NULL;
+    for (size_t i = 0; i < p->n_claims && !c; i++)
+        if (p->claims[i]->instance_id && strcmp(p->claims[i]->instance_id, instance_id) == 0)
+            c = p->claims[i];
+    p->stats.interruptions++;
+    count(p, "hoist_interruptions_total", "Interruption notices received", NULL, NULL, 1);
+    if (!c) {
+        LOG(p, HOIST_LOG_INFO, "pipeline: interruption notice for %s, not a machine of ours",
+            instance_id);
+        return;
+    }
+    LOG(p, HOIST_LOG_INFO, "pipeline: %s (%s) will be reclaimed in %.0f s: draining it",
+        c->name, instance_id,
+        deadline_ms > now_ms(p) ? (double)(deadline_ms - now_ms(p)) / 1000.0 : 0.0);
+    c->disrupting = true;
+    claim_set_string(&c->disrupt_detail, "spot interruption");
+    if (!c->node) {
+        /* not registered yet: nothing to drain; its pods are decided again */
+        drop_synthetic_node(p, c);
+        requeue_pods(p, c, c->name);
+        terminate_claim(p, c, "interrupted before it registered");
+        return;
+    }
+    if (c->state == HOIST_CLAIM_TERMINATING || c->state == HOIST_CLAIM_DRAINING)
+        return;
+    c->state = HOIST_CLAIM_DRAINING;
+    c->last_evict_ms = 0; /* the next drain pass evicts at once */
+    hoist_cluster_clear_nominations_to(&p->cluster, c->node);
+    if (p->env.sink && p->env.sink->taint &&
+        p->env.sink->taint(p->env.sink->ctx, c->node, HOIST_TAINT_DISRUPTED, "",
+                           HOIST_TAINT_NO_SCHEDULE, true) < 0)
+        LOG(p, HOIST_LOG_WARN, "pipeline: tainting %s failed", c->node);
+}
+
+static void on_provider_event(void *arg, const hoist_event *ev)
+{
+    hoist_pipeline *p = arg;
+    if (!ev || !ev->instance_id)
+        return;
+    if (ev->kind != HOIST_EVENT_SPOT_INTERRUPTION &&
+        ev->kind != HOIST_EVENT_SCHEDULED_MAINTENANCE)
+        return;
+    if (p->in_step) {
+        deferred d = {0};
+        d.kind = DEFER_INTERRUPTION;
+        d.instance_id = strdup(ev->instance_id);
+        d.deadline_ms = ev->deadline_ms;
+        if (d.instance_id)
+            defer(p, &d);
+        return;
+    }
+    interruption(p, ev->instance_id, ev->deadline_ms);
+}
+
 /* ---- events --------------------------------------------------------------- */
 
 static void node_event(hoist_pipeline *p, hoist_object_op op, const json_t *node)
@@ -695,6 +765,10 @@ static void drain_deferred(hoist_pipeline *p)
             break;
         case DEFER_TERMINATE:
             terminate_finished(p, d->claim_id, d->error.code == HOIST_OK ? NULL : &d->error);
+            break;
+        case DEFER_INTERRUPTION:
+            interruption(p, d->instance_id, d->deadline_ms);
+            free(d->instance_id);
             break;
         }
     }
@@ -1268,6 +1342,13 @@ hoist_pipeline *hoist_pipeline_new(const hoist_pipeline_env *env, const hoist_pi
     p->policy = policy;
     attach_policy(p);
     p->next_consolidate_ms = now_ms(p) + p->cfg.consolidate_interval_ms;
+    if ((env->provider->capabilities & HOIST_CAP_EVENTS) && env->provider->watch_events) {
+        hoist_error perr;
+        memset(&perr, 0, sizeof perr);
+        if (env->provider->watch_events(env->provider_state, on_provider_event, p, &perr) !=
+            HOIST_OK)
+            LOG(p, HOIST_LOG_WARN, "pipeline: provider events unavailable: %s", perr.message);
+    }
     return p;
 }
 
@@ -1290,6 +1371,7 @@ void hoist_pipeline_free(hoist_pipeline *p)
     for (size_t i = 0; i < p->n_deferred; i++) {
         json_decref(p->deferred_q[i].object);
         hoist_launched_free(p->deferred_q[i].launched);
+        free(p->deferred_q[i].instance_id);
     }
     free(p->deferred_q);
     for (size_t i = 0; i < p->n_gone; i++)

@@ -46,6 +46,15 @@
  * is deleted through the sink after the provider confirms termination. The
  * pods' replacements are decided like any pending pods.
  *
+ * Interruptions: when the provider has HOIST_CAP_EVENTS, the pipeline
+ * subscribes to its events; a spot interruption (or scheduled maintenance)
+ * notice cordons the machine's node with the disrupted taint and evicts its
+ * pods at once (budgets do not apply: it is involuntary), so their
+ * replacements are decided within the batch window, well inside the
+ * 2-minute notice; the machine is terminated once drained. The provider
+ * must stop delivering events before the pipeline is freed (destroy it
+ * first).
+ *
  * Policies: one optional Lua policy; its hooks plug into the stages
  * (close_batch, score_type, order_offerings, decorate_launch, recycle,
  * headroom). hoist_pipeline_set_policy() swaps it (reload) between steps.
@@ -184,6 +193,7 @@ typedef struct hoist_pipeline_stats {
     uint64_t disruptions[3];             /* by hoist_disruption_reason */
     uint64_t evictions, evictions_refused;
     uint64_t requeued_pods;
+    uint64_t interruptions;              /* interruption notices from the provider */
     uint64_t policy_errors;              /* hook calls that failed (all hooks) */
     uint64_t headroom_placeholders;      /* placeholders planned, summed */
 } hoist_pipeline_stats;

@@ -106,6 +106,8 @@ typedef struct sim {
     hoist_strmap by_instance;       /* instance id -> id */
     hoist_strmap by_node;           /* node name -> id */
     hoist_sink sink;
+    hoist_event_cb watcher;         /* the autoscaler's provider-event callback */
+    void *watcher_arg;
     /* the trace */
     hoist_trace *trace;
     hoist_trace_event pending_trace;
@@ -436,6 +438,18 @@ static machine *machine_by(sim *s, const hoist_strmap *m, const char *key)
     return key && hoist_strmap_get(m, key, &id) ? machine_by_id(s, (uint64_t)id) : NULL;
 }
 
+/* Workload pods bound to node now. */
+static uint64_t count_bound_on(sim *s, const char *node)
+{
+    hoist_objects *o = hoist_cluster_objects(&s->world);
+    uint64_t n = 0;
+    for (size_t i = 0; i < o->n_pods; i++)
+        if (o->pods[i]->node_name && strcmp(o->pods[i]->node_name, node) == 0 &&
+            !o->pods[i]->daemonset_owned)
+            n++;
+    return n;
+}
+
 /* The machine is gone (terminated or reclaimed): bill it, drop its Node. */
 static void machine_gone(sim *s, machine *m, bool interrupted)
 {
@@ -449,6 +463,8 @@ static void machine_gone(sim *s, machine *m, bool interrupted)
     else
         s->stats->machines_terminated++;
     hoist_report_node_terminated(s->report, s->now, m->node, interrupted);
+    if (interrupted)
+        s->stats->pods_lost += count_bound_on(s, m->node);
     delete_node_object(s, m->node);
     slog(s, "machine %s (%s) %s", m->node, m->instance_type,
          interrupted ? "reclaimed (spot interruption)" : "terminated");
@@ -600,6 +616,19 @@ static hoist_status wrapped_terminate(void *state, const char *instance_id, hois
         free(w);
     }
     return st;
+}
+
+/* The autoscaler subscribes to machine events: the world's interruption
+ * notices reach it through here. */
+static hoist_status wrapped_watch_events(void *state, hoist_event_cb cb, void *arg,
+                                         hoist_error *err)
+{
+    sim *s = state;
+    if (!cb)
+        return hoist_error_set(err, HOIST_E_INVALID, "watch_events: a callback is required");
+    s->watcher = cb;
+    s->watcher_arg = arg;
+    return HOIST_OK;
 }
 
 /* Pass-throughs for the rest of the descriptor. */
@@ -938,7 +967,15 @@ static void handle(sim *s, const ev *e)
     case EV_NOTICE:
         if (m && m->state != M_GONE) {
             slog(s, "spot interruption notice for %s", m->node);
-            push(s, s->now + s->conf.interruption_notice_ms, EV_LOST, m->id, NULL);
+            s->stats->interruption_notices++;
+            uint64_t deadline = s->now + s->conf.interruption_notice_ms;
+            push(s, deadline, EV_LOST, m->id, NULL);
+            if (s->watcher && s->as_ready) {
+                hoist_event note = {sizeof note, HOIST_EVENT_SPOT_INTERRUPTION, m->instance_id,
+                                  HOIST_MACHINE_RUNNING, deadline};
+                s->watcher(s->watcher_arg, &note);
+                s->as_dirty = true;
+            }
         }
         break;
     case EV_LOST:
@@ -1070,6 +1107,7 @@ static int start_autoscaler(sim *s, const hoist_sim_inputs *in)
 
 static void sim_free(sim *s)
 {
+    s->watcher = NULL; /* the autoscaler goes: no event may reach it */
     if (s->as_ready && s->as.destroy)
         s->as.destroy(s->as.ctx);
     s->as_ready = false;
@@ -1142,9 +1180,11 @@ int hoist_sim_run(const hoist_sim_config *cfg, const hoist_sim_inputs *in, hoist
     s.wrapped.terminate = wrapped_terminate;
     s.wrapped.catalog = wrapped_catalog;
     s.wrapped.list = wrapped_list;
-    s.wrapped.watch_events = NULL; /* interruptions come from the world (sim.h) */
+    /* interruptions come from the world (sim.h), as provider events */
+    s.wrapped.watch_events = wrapped_watch_events;
     s.wrapped.control = NULL;
-    s.wrapped.capabilities &= ~(uint64_t)(HOIST_CAP_EVENTS | HOIST_CAP_CONTROL);
+    s.wrapped.capabilities |= HOIST_CAP_EVENTS;
+    s.wrapped.capabilities &= ~(uint64_t)HOIST_CAP_CONTROL;
     hoist_error perr;
     memset(&perr, 0, sizeof perr);
     if (s.real->init(&s.host, in->provider_config ? in->provider_config : "{}", &s.real_state,

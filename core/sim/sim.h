@@ -26,8 +26,10 @@
  *     [ready_min_ms, ready_max_ms] more, when the NodePool's startup taints
  *     are removed (the agents that own them are done);
  *   - spot machines are interrupted at spot_interruptions_per_hour (a
- *     Poisson process per machine): a notice, then after
- *     interruption_notice_ms (2 minutes) the machine is gone;
+ *     Poisson process per machine): a notice, delivered to the autoscaler
+ *     as the provider's SPOT_INTERRUPTION event, then after
+ *     interruption_notice_ms (2 minutes) the machine is gone, with whatever
+ *     pods are still on it (counted in pods_lost);
  *   - a machine that is terminated or lost takes its Node with it; its pods
  *     are evicted (pending again, counted);
  *   - the sink: evictions make the pod pending again (its controller
@@ -96,8 +98,10 @@ typedef struct hoist_sim_stats {
     uint64_t autoscaler_steps;
     uint64_t scheduler_runs, binds;
     uint64_t pods_added, pods_deleted, pods_evicted;
+    uint64_t pods_lost;                   /* pods still on a spot machine when it was reclaimed */
     uint64_t pods_bound_at_end, pods_pending_at_end;
     uint64_t machines_launched, machines_terminated, machines_interrupted, machines_alive_at_end;
+    uint64_t interruption_notices;        /* notices given (the machine may be gone before) */
     uint64_t launch_failures;
     double machine_cost;                  /* sum over machines of price x lifetime, USD,
                                              computed here independently of the report */

@@ -630,6 +630,50 @@ static void test_failing_policy_counted(void **state)
     assert_true(v == 1);
 }
 
+/* A spot interruption notice from the provider: the node is cordoned with
+ * the disrupted taint and its pods are evicted at once (well inside the
+ * 2-minute notice); the machine goes once it is empty. */
+static void test_interruption_drains(void **state)
+{
+    fixture *f = *state;
+    start(f);
+    event(f, HOIST_OBJECT_ADD, NODEPOOL);
+    add_pod(f, "a", "500m", 0);
+    run_to(f, 1000);
+    const hoist_nodeclaim *c = only_claim(f);
+    assert_int_equal(c->capacity_type, HOIST_CAPACITY_SPOT);
+    register_node(f, c, "ip-10-0-0-1", true);
+    bind_pod(f, "a", "500m", "ip-10-0-0-1");
+    run_to(f, 5000);
+    assert_int_equal(f->log.n_evict, 0);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "{\"op\": \"interrupt\", \"instance_id\": \"%s\"}",
+             only_claim(f)->instance_id);
+    hoist_error err = {0};
+    assert_int_equal(f->mock->control(f->mock_state, cmd, &err), HOIST_OK);
+    run_to(f, 5001);
+    const hoist_pipeline_stats *st = hoist_pipeline_stats_get(f->p);
+    assert_int_equal(st->interruptions, 1);
+    assert_int_equal(only_claim(f)->state, HOIST_CLAIM_DRAINING);
+    assert_int_equal(f->log.n_evict, 1);
+    assert_string_equal(f->log.evict[0], "default/a");
+    bool tainted = false;
+    for (size_t i = 0; i < f->log.n_taint; i++)
+        tainted |= strcmp(f->log.taint[i], "+ip-10-0-0-1 hoist.dev/disrupted") == 0;
+    assert_true(tainted);
+    /* evicted, the pod is pending again (its controller recreates it): a
+     * replacement machine is bought in the next batch window */
+    char buf[512];
+    snprintf(buf, sizeof buf,
+             "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"a\", "
+             "\"namespace\": \"default\"}, \"spec\": {\"containers\": [{\"name\": \"c\", "
+             "\"resources\": {\"requests\": {\"cpu\": \"500m\", \"memory\": \"1Gi\"}}}]}}");
+    event(f, HOIST_OBJECT_UPDATE, buf);
+    run_to(f, 7000);
+    assert_int_equal(st->launches, 2);
+    assert_int_equal(st->terminations, 1); /* the drained one */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -645,6 +689,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_headroom_buys_and_keeps_spare, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shipped_headroom_policy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failing_policy_counted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_interruption_drains, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
