@@ -392,15 +392,14 @@ static void drop_synthetic_node(hoist_pipeline *p, hoist_nodeclaim *c)
     if (!c->synthetic)
         return;
     c->synthetic = false;
-    json_t *stub = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "v1", "kind", "Node",
-                             "metadata", "name", c->name);
-    if (!stub)
+    json_t *ref = hoist_object_ref(NULL, "Node", NULL, c->name);
+    if (!ref)
         return;
-    hoist_object_event ev = {HOIST_OBJECT_DELETE, stub};
+    hoist_object_event ev = {HOIST_OBJECT_DELETE, ref};
     hoist_err err = {{0}};
     if (hoist_cluster_apply(&p->cluster, &ev, &err) < 0)
         LOG(p, HOIST_LOG_ERROR, "pipeline: claim %s: %s", c->name, err.msg);
-    json_decref(stub);
+    json_decref(ref);
 }
 
 /* Pods of c nominated to it go back to pending and into the batch. */
@@ -1088,17 +1087,17 @@ static int consolidate(hoist_pipeline *p, hoist_err *err)
     if (rc < 0)
         return -1;
     /* copy the decisions out before the snapshot changes */
-    typedef struct todo {
+    typedef struct disruption_copy {
         char *node, *nodepool, *provider_id, *detail;
         hoist_disruption_reason reason;
         size_t n_pods;
         char **pods;
-    } todo;
-    todo *todos = calloc(out.n + 1, sizeof *todos);
-    size_t n_todo = 0;
-    for (size_t i = 0; todos && i < out.n; i++) {
+    } disruption_copy;
+    disruption_copy *chosen = calloc(out.n + 1, sizeof *chosen);
+    size_t n_chosen = 0;
+    for (size_t i = 0; chosen && i < out.n; i++) {
         const hoist_disruption *d = &out.items[i];
-        todo *t = &todos[n_todo++];
+        disruption_copy *t = &chosen[n_chosen++];
         t->node = strdup(d->node->name);
         t->nodepool = strdup(d->nodepool->name);
         t->provider_id = d->node->provider_id ? strdup(d->node->provider_id) : NULL;
@@ -1115,18 +1114,18 @@ static int consolidate(hoist_pipeline *p, hoist_err *err)
         }
     }
     /* adopted nodes need the hoist_node: do it while the snapshot is valid */
-    for (size_t i = 0; todos && i < n_todo; i++) {
-        if (claim_by(p, &p->by_node, todos[i].node) || is_gone(p, todos[i].node))
+    for (size_t i = 0; chosen && i < n_chosen; i++) {
+        if (claim_by(p, &p->by_node, chosen[i].node) || is_gone(p, chosen[i].node))
             continue;
-        const hoist_node *n = hoist_cluster_find_node(&p->cluster, todos[i].node);
-        if (n && !adopt_node(p, n, todos[i].nodepool))
-            LOG(p, HOIST_LOG_ERROR, "pipeline: out of memory adopting %s", todos[i].node);
+        const hoist_node *n = hoist_cluster_find_node(&p->cluster, chosen[i].node);
+        if (n && !adopt_node(p, n, chosen[i].nodepool))
+            LOG(p, HOIST_LOG_ERROR, "pipeline: out of memory adopting %s", chosen[i].node);
     }
     hoist_consolidation_free(&out);
-    if (!todos)
+    if (!chosen)
         return hoist_errf(err, "pipeline: out of memory");
-    for (size_t i = 0; i < n_todo; i++) {
-        todo *t = &todos[i];
+    for (size_t i = 0; i < n_chosen; i++) {
+        disruption_copy *t = &chosen[i];
         hoist_nodeclaim *c = claim_by(p, &p->by_node, t->node);
         if (c && !c->disrupting && !is_gone(p, t->node)) {
             c->disrupting = true;
@@ -1154,7 +1153,7 @@ static int consolidate(hoist_pipeline *p, hoist_err *err)
         free(t->detail);
         free_strings(t->pods, t->n_pods);
     }
-    free(todos);
+    free(chosen);
     return 0;
 }
 

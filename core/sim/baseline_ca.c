@@ -788,14 +788,7 @@ static void ca_observe(void *ctx, const hoist_object_event *ev)
         if (HOIST_HOST_HAS(h, log) && h->log)
             h->log(h->ctx, HOIST_LOG_DEBUG, "cluster-autoscaler: object refused: %s", e.msg);
     }
-    const char *kind = json_string_value(json_object_get(ev->object, "kind"));
-    if (!kind)
-        return;
-    size_t kl = strlen(kind);
-    if (strcmp(kind, "Node") == 0)
-        bl_fleet_observe_node(c->fleet, ev->op, ev->object);
-    else if (strcmp(kind, "NodePool") == 0 || strcmp(kind, "DaemonSet") == 0 ||
-             (kl >= 9 && strcmp(kind + kl - 9, "NodeClass") == 0))
+    if (bl_observe(c->fleet, ev))
         c->templates_dirty = true;
 }
 

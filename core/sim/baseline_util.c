@@ -722,3 +722,17 @@ hoist_autoscaler_stats *bl_fleet_stats(bl_fleet *f)
 {
     return &f->stats;
 }
+
+bool bl_observe(bl_fleet *f, const hoist_object_event *ev)
+{
+    const char *kind = json_string_value(json_object_get(ev->object, "kind"));
+    if (!kind)
+        return false;
+    size_t kl = strlen(kind);
+    if (strcmp(kind, "Node") == 0) {
+        bl_fleet_observe_node(f, ev->op, ev->object);
+        return false;
+    }
+    return strcmp(kind, "NodePool") == 0 || strcmp(kind, "DaemonSet") == 0 ||
+           (kl >= 9 && strcmp(kind + kl - 9, "NodeClass") == 0);
+}

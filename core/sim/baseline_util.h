@@ -147,6 +147,10 @@ int bl_fleet_launch(bl_fleet *f, const bl_template *t, hoist_err *err);
 int bl_fleet_terminate(bl_fleet *f, unsigned id, hoist_err *err);
 /* Track a Node event: registration, Ready, deletion of a machine's Node. */
 void bl_fleet_observe_node(bl_fleet *f, hoist_object_op op, const json_t *node);
+/* What an object event means to a baseline: a Node goes to the fleet (true
+ * is not returned for it); true when it changes the node templates (a
+ * NodePool, a DaemonSet, a NodeClass). */
+bool bl_observe(bl_fleet *f, const hoist_object_event *ev);
 /* Periodic work: terminate machines unregistered for BL_PROVISION_TIMEOUT_MS
  * and retry terminations whose call failed. */
 void bl_fleet_tick(bl_fleet *f, uint64_t now_ms);

@@ -415,14 +415,13 @@ static void delete_node_object(sim *s, const char *node)
     if (!hoist_cluster_find_node(&s->world, node))
         return;
     evict_all_on(s, node);
-    json_t *stub = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "v1", "kind", "Node",
-                             "metadata", "name", node);
-    if (!stub) {
+    json_t *ref = hoist_object_ref(NULL, "Node", NULL, node);
+    if (!ref) {
         fail_oom(s);
         return;
     }
-    world_apply(s, HOIST_OBJECT_DELETE, stub);
-    json_decref(stub);
+    world_apply(s, HOIST_OBJECT_DELETE, ref);
+    json_decref(ref);
 }
 
 /* ---- machines ------------------------------------------------------------------ */
@@ -791,9 +790,9 @@ static void sink_unschedulable(void *ctx, const char *ns, const char *name, cons
 
 /* ---- the scheduler ------------------------------------------------------------- */
 
-typedef struct bind_todo {
+typedef struct pending_bind {
     char ns[256], name[256], node[256];
-} bind_todo;
+} pending_bind;
 
 static void run_scheduler(sim *s)
 {
@@ -813,8 +812,8 @@ static void run_scheduler(sim *s)
     size_t n = 0;
     for (size_t i = 0; i < plan.n_existing; i++)
         n += plan.existing[i].n_pods;
-    bind_todo *todo = calloc(n + 1, sizeof *todo);
-    if (!todo) {
+    pending_bind *binds = calloc(n + 1, sizeof *binds);
+    if (!binds) {
         hoist_plan_free(&plan);
         fail_oom(s);
         return;
@@ -823,26 +822,26 @@ static void run_scheduler(sim *s)
     for (size_t i = 0; i < plan.n_existing; i++)
         for (size_t j = 0; j < plan.existing[i].n_pods; j++) {
             const hoist_pod *p = plan.existing[i].pods[j];
-            snprintf(todo[n].ns, sizeof todo[n].ns, "%s", p->ns);
-            snprintf(todo[n].name, sizeof todo[n].name, "%s", p->name);
-            snprintf(todo[n].node, sizeof todo[n].node, "%s", plan.existing[i].node->name);
+            snprintf(binds[n].ns, sizeof binds[n].ns, "%s", p->ns);
+            snprintf(binds[n].name, sizeof binds[n].name, "%s", p->name);
+            snprintf(binds[n].node, sizeof binds[n].node, "%s", plan.existing[i].node->name);
             n++;
         }
     hoist_plan_free(&plan);
     for (size_t i = 0; i < n; i++) {
-        if (hoist_cluster_bind(&s->world, todo[i].ns, todo[i].name, todo[i].node) != 0)
+        if (hoist_cluster_bind(&s->world, binds[i].ns, binds[i].name, binds[i].node) != 0)
             continue;
-        json_t *pod = world_json(s, "Pod", todo[i].ns, todo[i].name);
+        json_t *pod = world_json(s, "Pod", binds[i].ns, binds[i].name);
         if (pod) {
             deliver(s, HOIST_OBJECT_UPDATE, pod);
             json_decref(pod);
         }
         char key[520];
-        snprintf(key, sizeof key, "%s/%s", todo[i].ns, todo[i].name);
-        hoist_report_pod_bound(s->report, s->now, key, todo[i].node);
+        snprintf(key, sizeof key, "%s/%s", binds[i].ns, binds[i].name);
+        hoist_report_pod_bound(s->report, s->now, key, binds[i].node);
         s->stats->binds++;
     }
-    free(todo);
+    free(binds);
 }
 
 /* ---- the trace ------------------------------------------------------------------ */

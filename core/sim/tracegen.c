@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "sim/trace.h"
+#include "state/cluster.h"
 #include "util/strmap.h"
 
 #define MS_PER_S 1000ull
@@ -285,16 +286,6 @@ static json_t *spec_set(json_t *pod, const char *key, json_t *value)
     return pod;
 }
 
-/* The stub a delete carries. */
-static json_t *delete_stub(const char *api, const char *kind, const char *ns, const char *name)
-{
-    if (ns)
-        return json_pack("{s:s, s:s, s:{s:s, s:s}}", "apiVersion", api, "kind", kind,
-                         "metadata", "namespace", ns, "name", name);
-    return json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", api, "kind", kind, "metadata", "name",
-                     name);
-}
-
 static uint64_t scaled(double base, double scale)
 {
     double v = round(base * scale);
@@ -394,7 +385,7 @@ static int gen_web(gen *g)
             }
             while (w->n_live > target) {
                 const char *name = w->live[--w->n_live];
-                if (gen_push(g, t, HOIST_OBJECT_DELETE, delete_stub("v1", "Pod", g->ns, name)) < 0)
+                if (gen_push(g, t, HOIST_OBJECT_DELETE, hoist_object_ref("v1", "Pod", g->ns, name)) < 0)
                     goto done;
             }
         }
@@ -445,7 +436,7 @@ static int gen_batch(gen *g)
             double run = minutes * (0.8 + 0.4 * rng_unit(&g->r));
             run = run < 5 ? 5 : run > 40 ? 40 : run;
             uint64_t end = t + (uint64_t)llround(run * 60.0) * MS_PER_S;
-            if (gen_push(g, end, HOIST_OBJECT_DELETE, delete_stub("v1", "Pod", g->ns, name)) < 0)
+            if (gen_push(g, end, HOIST_OBJECT_DELETE, hoist_object_ref("v1", "Pod", g->ns, name)) < 0)
                 return -1;
         }
         t += rng_range(&g->r, 30, 90) * MS_PER_MIN;
@@ -500,7 +491,7 @@ static int gen_ml(gen *g)
                                      "Memory"));
             if (gen_push(g, t, HOIST_OBJECT_ADD, pod) < 0 ||
                 gen_push(g, t + run_ms, HOIST_OBJECT_DELETE,
-                         delete_stub("v1", "Pod", g->ns, name)) < 0)
+                         hoist_object_ref("v1", "Pod", g->ns, name)) < 0)
                 return -1;
         }
         double gap = -log(1.0 - rng_unit(&g->r)) * mean_gap_ms;
@@ -650,7 +641,7 @@ static int gen_stateful(gen *g)
                     break; /* the trace ends before this pod would be back */
                 char name[96];
                 snprintf(name, sizeof name, "%s-%llu", set->app, (unsigned long long)i);
-                if (gen_push(g, t, HOIST_OBJECT_DELETE, delete_stub("v1", "Pod", g->ns, name)) < 0 ||
+                if (gen_push(g, t, HOIST_OBJECT_DELETE, hoist_object_ref("v1", "Pod", g->ns, name)) < 0 ||
                     gen_push(g, t + 5 * MS_PER_S, HOIST_OBJECT_ADD,
                              stateful_pod(g, set, i, revision[s])) < 0)
                     return -1;

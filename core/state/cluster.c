@@ -777,3 +777,14 @@ const hoist_node *hoist_cluster_find_node(const hoist_cluster *c, const char *na
     size_t pos = lookup(c, "Node", K_NODE, NULL, name);
     return pos == NO_ENTRY ? NULL : c->objects.nodes[c->entries[pos].pos];
 }
+
+json_t *hoist_object_ref(const char *api_version, const char *kind, const char *ns,
+                         const char *name)
+{
+    const char *api = api_version ? api_version : "v1";
+    if (ns)
+        return json_pack("{s:s, s:s, s:{s:s, s:s}}", "apiVersion", api, "kind", kind, "metadata",
+                         "namespace", ns, "name", name);
+    return json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", api, "kind", kind, "metadata", "name",
+                     name);
+}

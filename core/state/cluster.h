@@ -104,6 +104,12 @@ typedef struct hoist_cluster {
     hoist_cluster_stats stats;
 } hoist_cluster;
 
+/* The object a DELETE event needs: {"apiVersion", "kind", "metadata":
+ * {"name"[, "namespace"]}} (a new reference; ns NULL for cluster-scoped
+ * kinds; apiVersion "v1" unless given). NULL when out of memory. */
+json_t *hoist_object_ref(const char *api_version, const char *kind, const char *ns,
+                         const char *name);
+
 /* Prepare an empty store (allocates nothing). */
 void hoist_cluster_init(hoist_cluster *c);
 /* Free every object and the snapshot; the store is empty and reusable. */

@@ -200,9 +200,7 @@ static int s_delete(void *ctx, const char *node)
     world *w = ctx;
     if (w->n_delete < MAXREC)
         snprintf(w->deleted[w->n_delete++], 128, "%s", node);
-    deliver(w, HOIST_OBJECT_DELETE,
-            json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "v1", "kind", "Node", "metadata", "name",
-                      node));
+    deliver(w, HOIST_OBJECT_DELETE, hoist_object_ref(NULL, "Node", NULL, node));
     return 0;
 }
 

@@ -899,10 +899,47 @@ static void test_free_and_reuse(void **state)
     hoist_cluster_free(&c);
 }
 
+/* hoist_object_ref builds the object a DELETE needs, namespaced or not. */
+static void test_object_ref(void **state)
+{
+    (void)state;
+    hoist_cluster c;
+    hoist_cluster_init(&c);
+    hoist_err err = {{0}};
+    assert_int_equal(apply(&c, HOIST_OBJECT_ADD,
+                           "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": "
+                           "{\"name\": \"a\", \"namespace\": \"shop\"}, \"spec\": "
+                           "{\"containers\": [{\"name\": \"c\"}]}}",
+                           &err),
+                     1);
+    assert_int_equal(apply(&c, HOIST_OBJECT_ADD,
+                           "{\"apiVersion\": \"v1\", \"kind\": \"Node\", \"metadata\": "
+                           "{\"name\": \"a\"}}",
+                           &err),
+                     1);
+    json_t *pod = hoist_object_ref(NULL, "Pod", "shop", "a");
+    assert_string_equal(json_string_value(json_object_get(pod, "apiVersion")), "v1");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(pod, "metadata"), "namespace")), "shop");
+    hoist_object_event ev = {HOIST_OBJECT_DELETE, pod};
+    assert_int_equal(hoist_cluster_apply(&c, &ev, &err), 1);
+    assert_null(hoist_cluster_find_pod(&c, "shop", "a"));
+    assert_non_null(hoist_cluster_find_node(&c, "a")); /* same name, other kind: kept */
+    json_decref(pod);
+    json_t *node = hoist_object_ref("v1", "Node", NULL, "a");
+    assert_null(json_object_get(json_object_get(node, "metadata"), "namespace"));
+    ev.object = node;
+    assert_int_equal(hoist_cluster_apply(&c, &ev, &err), 1);
+    assert_null(hoist_cluster_find_node(&c, "a"));
+    json_decref(node);
+    hoist_cluster_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_each_kind),
+        cmocka_unit_test(test_object_ref),
         cmocka_unit_test(test_update_of_unknown_is_add),
         cmocka_unit_test(test_update_replaces),
         cmocka_unit_test(test_same_version_changes_nothing),

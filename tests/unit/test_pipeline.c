@@ -83,11 +83,10 @@ static int s_delete(void *ctx, const char *node)
         snprintf(s->deleted[s->n_delete++], 128, "%s", node);
     /* the API server deletes it and the watch says so (the pipeline is
      * inside a step or a provider callback: it must cope) */
-    json_t *stub = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "v1", "kind", "Node",
-                             "metadata", "name", node);
-    hoist_object_event ev = {HOIST_OBJECT_DELETE, stub};
+    json_t *ref = hoist_object_ref(NULL, "Node", NULL, node);
+    hoist_object_event ev = {HOIST_OBJECT_DELETE, ref};
     hoist_pipeline_observe(s->p, &ev);
-    json_decref(stub);
+    json_decref(ref);
     return 0;
 }
 
