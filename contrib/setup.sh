@@ -7,7 +7,7 @@ set -eu
 
 PACKAGES="build-essential autoconf automake libtool pkg-config
 libuv1-dev libcurl4-openssl-dev libjansson-dev liblua5.4-dev libyaml-dev
-libcmocka-dev"
+libmicrohttpd-dev libcmocka-dev"
 
 missing=""
 for p in $PACKAGES; do
