@@ -921,8 +921,10 @@ static int decode_pod_body(dec *d, const json_t *obj, const char *base, hoist_po
     const char *phase;
     if (get_str(d, status, path_key(base, "status").s, "phase", &phase) < 0)
         return -1;
-    if (phase)
+    if (phase) {
         p->phase = phase;
+        p->finished = strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0;
+    }
     return 0;
 }
 

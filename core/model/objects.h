@@ -135,6 +135,7 @@ typedef struct hoist_pod {
     const char *node_name;          /* spec.nodeName; NULL = not bound (pending) */
     const char *phase;              /* status.phase ("Pending", "Running", "Succeeded",
                                        "Failed", "Unknown"); "" when absent */
+    bool finished;                  /* phase is "Succeeded" or "Failed" */
     bool terminating;               /* metadata.deletionTimestamp present */
     bool has_priority;              /* spec.priority given */
     int32_t priority;               /* spec.priority (0 when absent) */
@@ -163,6 +164,20 @@ typedef struct hoist_pod {
     hoist_resources requests;       /* effective requests (see hoist_pod_requests_from_json),
                                        including pods = 1 */
 } hoist_pod;
+
+/* Whether pod p takes capacity on the node it names (bound or nominated):
+ * not terminating, not finished, not a placeholder. */
+static inline bool hoist_pod_holds_node(const hoist_pod *p)
+{
+    return p->node_name && !p->terminating && !p->finished && !p->placeholder;
+}
+
+/* Whether pod p waits for a node: none yet, not terminating, not finished,
+ * and not a DaemonSet's (those come with the node). */
+static inline bool hoist_pod_waits(const hoist_pod *p)
+{
+    return !p->node_name && !p->terminating && !p->finished && !p->daemonset_owned;
+}
 
 /* A Node. */
 typedef struct hoist_node {
@@ -325,6 +340,8 @@ typedef struct hoist_namespace {
     type **field
 
 /* A snapshot of objects. */
+struct hoist_usage;
+
 typedef struct hoist_objects {
     hoist_arena arena;                  /* owns every object and string below */
     hoist_resource_names names;         /* resource slot table for every hoist_resources */
@@ -341,6 +358,9 @@ typedef struct hoist_objects {
     HOIST_OBJECT_ARRAY(hoist_namespace, namespaces);
     HOIST_OBJECT_ARRAY(const char, warnings); /* skipped kinds, "file:line: Kind name: ..." */
     HOIST_OBJECT_ARRAY(const char, errors);   /* keep_going: messages of skipped bad objects */
+    const struct hoist_usage *usage;    /* per-node pod usage kept by the snapshot's owner
+                                           (model/usage.h; borrowed), or NULL: readers
+                                           then index the pods themselves */
 } hoist_objects;
 
 /* Prepare an empty snapshot (strict mode: keep_going false). */

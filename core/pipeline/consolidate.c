@@ -9,6 +9,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "model/usage.h"
+
 /* ---- cron ---------------------------------------------------------------- */
 
 /* One parsed schedule: a bit per allowed value of each field. */
@@ -301,14 +303,6 @@ static bool node_do_not_disrupt(const hoist_node *n)
     return v && !strcmp(v, "true");
 }
 
-/* Whether a bound pod still occupies its node (not finished, not terminating). */
-static bool pod_active(const hoist_pod *p)
-{
-    if (p->terminating || p->placeholder)
-        return false;
-    return !p->phase || (strcmp(p->phase, "Succeeded") != 0 && strcmp(p->phase, "Failed") != 0);
-}
-
 static const char *label_or_empty(const hoist_node *n, const char *key)
 {
     const char *v = hoist_labels_get(&n->labels, key);
@@ -337,11 +331,8 @@ typedef struct node_info {
     int pool;                  /* index into pools; -1 when not hoist's */
     bool disrupting;
     int64_t empty_since;       /* -1 when not (tracked as) empty */
-    long first_pod;            /* list through next_pod; -1 at the end */
+    const hoist_node_usage *u; /* its active pods and their sums (borrowed), or NULL */
     size_t n_work;             /* active pods that are not DaemonSet pods */
-    int64_t priority_sum, cost_sum;
-    hoist_resources requested; /* of every active pod bound to it */
-    const hoist_pod *dnd_pod;  /* a do-not-disrupt pod on it (smallest ns/name) */
 } node_info;
 
 typedef struct candidate {
@@ -357,13 +348,29 @@ typedef struct decide_ctx {
     hoist_consolidation *out;
     pool_state *pools;
     node_info *nodes;
-    const long *next_pod;
 } decide_ctx;
 
 static int pod_key_cmp(const hoist_pod *a, const hoist_pod *b)
 {
     int c = strcmp(a->ns, b->ns);
     return c ? c : strcmp(a->name, b->name);
+}
+
+static int pod_ptr_cmp(const void *pa, const void *pb)
+{
+    return pod_key_cmp(*(const hoist_pod *const *)pa, *(const hoist_pod *const *)pb);
+}
+
+/* The do-not-disrupt pod on a node with the smallest ns/name, or NULL. */
+static const hoist_pod *dnd_pod(const node_info *ni)
+{
+    const hoist_pod *best = NULL;
+    for (size_t i = 0; ni->u && ni->u->n_do_not_disrupt && i < ni->u->n_pods; i++) {
+        const hoist_pod *p = ni->u->pods[i];
+        if (p->do_not_disrupt && (!best || pod_key_cmp(p, best) < 0))
+            best = p;
+    }
+    return best;
 }
 
 /* Ordering of candidates (qsort with a context via a file-local pointer is
@@ -456,13 +463,13 @@ static const char *held_back(decide_ctx *x, const candidate *c, bool *oom)
     pool_state *p = &x->pools[ni->pool];
     const char *why = NULL;
     *oom = false;
-    if (node_do_not_disrupt(ni->node) || ni->dnd_pod) {
+    const hoist_pod *dnd = dnd_pod(ni);
+    if (node_do_not_disrupt(ni->node) || dnd) {
         if (node_do_not_disrupt(ni->node))
             why = hoist_arena_sprintf(a, "node %s has hoist.dev/do-not-disrupt=true",
                                       ni->node->name);
         else
-            why = hoist_arena_sprintf(a, "pod %s/%s has do-not-disrupt", ni->dnd_pod->ns,
-                                      ni->dnd_pod->name);
+            why = hoist_arena_sprintf(a, "pod %s/%s has do-not-disrupt", dnd->ns, dnd->name);
         *oom = !why;
         return why;
     }
@@ -491,7 +498,8 @@ static const char *held_back(decide_ctx *x, const candidate *c, bool *oom)
         }
         if (p->has_want) {
             hoist_resources after = p->spare, gone = ni->node->allocatable;
-            hoist_resources_sub(&gone, &ni->requested);
+            if (ni->u)
+                hoist_resources_sub(&gone, &ni->u->requested);
             hoist_resources_sub(&after, &gone);
             static const int slots[] = {HOIST_RES_CPU, HOIST_RES_MEMORY};
             for (size_t i = 0; i < 2; i++) {
@@ -532,13 +540,11 @@ static int decide(decide_ctx *x, const candidate *c)
         d->pods = hoist_arena_calloc(&x->out->arena, ni->n_work, sizeof *d->pods);
         if (!d->pods)
             return -1;
-        /* the list runs newest first; fill from the back to keep snapshot order */
-        size_t k = ni->n_work;
-        for (long i = ni->first_pod; i >= 0; i = x->next_pod[i]) {
-            const hoist_pod *pod = x->o->pods[i];
-            if (!pod->daemonset_owned)
-                d->pods[--k] = pod;
-        }
+        size_t k = 0;
+        for (size_t i = 0; i < ni->u->n_pods && k < ni->n_work; i++)
+            if (!ni->u->pods[i]->daemonset_owned)
+                d->pods[k++] = ni->u->pods[i];
+        qsort(d->pods, k, sizeof *d->pods, pod_ptr_cmp); /* by ns/name: deterministic */
     }
     p->decided++;
     return 0;
@@ -609,13 +615,22 @@ int hoist_consolidate_compute(hoist_consolidator *s, const hoist_objects *o,
     int rc = -1;
     const int64_t now = opts->now_s;
 
+    /* a snapshot without its owner's usage index gets one for this round */
+    hoist_usage local;
+    hoist_usage_init(&local);
+    const hoist_usage *usage = o->usage;
+    if (!usage) {
+        if (hoist_usage_build(&local, o) < 0)
+            goto oom;
+        usage = &local;
+    }
+
     pool_state *pools = hoist_arena_calloc(a, o->n_nodepools ? o->n_nodepools : 1, sizeof *pools);
     node_info *nodes = hoist_arena_calloc(a, o->n_nodes ? o->n_nodes : 1, sizeof *nodes);
-    long *next_pod = hoist_arena_calloc(a, o->n_pods ? o->n_pods : 1, sizeof *next_pod);
     sort_item *cands = hoist_arena_calloc(a, o->n_nodes ? o->n_nodes : 1, sizeof *cands);
     out->items = hoist_arena_calloc(a, o->n_nodes ? o->n_nodes : 1, sizeof *out->items);
     out->blocked = hoist_arena_calloc(a, o->n_nodes ? o->n_nodes : 1, sizeof *out->blocked);
-    if (!pools || !nodes || !next_pod || !cands || !out->items || !out->blocked)
+    if (!pools || !nodes || !cands || !out->items || !out->blocked)
         goto oom;
 
     /* NodePools and nodes by name */
@@ -628,8 +643,9 @@ int hoist_consolidate_compute(hoist_consolidator *s, const hoist_objects *o,
         node_info *ni = &nodes[i];
         ni->node = o->nodes[i];
         ni->pool = -1;
-        ni->first_pod = -1;
         ni->empty_since = -1;
+        ni->u = hoist_usage_of(usage, ni->node->name);
+        ni->n_work = ni->u ? ni->u->n_work : 0;
         if (hoist_strmap_put(&node_index, ni->node->name, (int64_t)i) < 0)
             goto oom;
         const char *pool = hoist_labels_get(&ni->node->labels, HOIST_LABEL_NODEPOOL);
@@ -638,27 +654,6 @@ int hoist_consolidate_compute(hoist_consolidator *s, const hoist_objects *o,
             ni->pool = (int)pi;
             pools[pi].n_nodes++;
         }
-    }
-
-    /* pods by node: one pass, a list per node through next_pod */
-    for (size_t i = 0; i < o->n_pods; i++) {
-        const hoist_pod *pod = o->pods[i];
-        int64_t ni_idx;
-        next_pod[i] = -1;
-        if (!pod->node_name || !pod_active(pod) ||
-            !hoist_strmap_get(&node_index, pod->node_name, &ni_idx))
-            continue;
-        node_info *ni = &nodes[ni_idx];
-        next_pod[i] = ni->first_pod;
-        ni->first_pod = (long)i;
-        hoist_resources_add(&ni->requested, &pod->requests);
-        if (pod->do_not_disrupt && (!ni->dnd_pod || pod_key_cmp(pod, ni->dnd_pod) < 0))
-            ni->dnd_pod = pod;
-        if (pod->daemonset_owned)
-            continue;
-        ni->n_work++;
-        ni->priority_sum += pod->priority;
-        ni->cost_sum += pod->has_deletion_cost ? pod->deletion_cost : 0;
     }
 
     /* disruptions in progress */
@@ -681,7 +676,8 @@ int hoist_consolidate_compute(hoist_consolidator *s, const hoist_objects *o,
             if (ni->pool < 0 || ni->node->ready != 1 || ni->disrupting)
                 continue;
             hoist_resources_add(&pools[ni->pool].spare, &ni->node->allocatable);
-            hoist_resources_sub(&pools[ni->pool].spare, &ni->requested);
+            if (ni->u)
+                hoist_resources_sub(&pools[ni->pool].spare, &ni->u->requested);
         }
 
     /* when each Ready hoist node became empty (the new map owns its keys) */
@@ -752,11 +748,12 @@ int hoist_consolidate_compute(hoist_consolidator *s, const hoist_objects *o,
         if (!(c.detail = hoist_arena_strdup(a, buf)))
             goto oom;
         c.price = node_price(opts->catalog, n);
-        cands[n_cands++] = (sort_item){c, ni->n_work, ni->priority_sum, ni->cost_sum, n->name};
+        cands[n_cands++] = (sort_item){c, ni->n_work, ni->u ? ni->u->priority_sum : 0,
+                                       ni->u ? ni->u->deletion_cost_sum : 0, n->name};
     }
     qsort(cands, n_cands, sizeof *cands, candidate_cmp);
 
-    decide_ctx x = {o, opts, out, pools, nodes, next_pod};
+    decide_ctx x = {o, opts, out, pools, nodes};
     for (size_t i = 0; i < n_cands; i++) {
         const candidate *c = &cands[i].c;
         if (c->reason != HOIST_DISRUPT_EXPIRED) {
@@ -783,6 +780,7 @@ oom:
     hoist_errf(err, "consolidate: out of memory");
     hoist_consolidation_free(out);
 done:
+    hoist_usage_free(&local);
     free_owned_map(&empty);
     hoist_strmap_free(&pool_index);
     hoist_strmap_free(&node_index);

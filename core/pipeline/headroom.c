@@ -8,16 +8,8 @@
 
 #include "model/labels.h"
 #include "model/taints.h"
+#include "model/usage.h"
 #include "util/strmap.h"
-
-/* A pod that holds capacity on its node: bound, not terminating, not finished
- * (the planner's own rule). */
-static bool holds_capacity(const hoist_pod *p)
-{
-    const char *phase = p->phase ? p->phase : "";
-    return p->node_name && !p->terminating && strcmp(phase, "Succeeded") != 0 &&
-           strcmp(phase, "Failed") != 0;
-}
 
 /* True when node n belongs to NodePool `name` (labels are canonical, so
  * karpenter.sh/nodepool was already folded into hoist.dev/nodepool). */
@@ -60,11 +52,23 @@ int hoist_headroom_usage_compute(const hoist_objects *o, const hoist_nodepool *n
         hoist_resources_add(&out->allocatable, &n->allocatable);
     }
     int64_t unused;
-    for (size_t i = 0; i < o->n_pods; i++) {
-        const hoist_pod *p = o->pods[i];
-        if (holds_capacity(p) && hoist_strmap_get(&mine, p->node_name, &unused))
-            hoist_resources_add(&out->requested, &p->requests);
+    /* what runs on them: the owner's usage index, or one built now */
+    hoist_usage local;
+    hoist_usage_init(&local);
+    const hoist_usage *usage = o->usage;
+    if (!usage && hoist_usage_build(&local, o) < 0) {
+        hoist_usage_free(&local);
+        hoist_strmap_free(&mine);
+        return hoist_errf(err, "headroom: NodePool %s: out of memory", np->name);
     }
+    usage = usage ? usage : &local;
+    for (size_t i = 0; i < o->n_nodes; i++) {
+        const hoist_node_usage *u;
+        if (o->nodes[i]->name && hoist_strmap_get(&mine, o->nodes[i]->name, &unused) &&
+            (u = hoist_usage_of(usage, o->nodes[i]->name)))
+            hoist_resources_add(&out->requested, &u->requested);
+    }
+    hoist_usage_free(&local);
     if (plan) {
         for (size_t i = 0; i < plan->n_existing; i++) {
             const hoist_plan_existing *e = &plan->existing[i];

@@ -17,6 +17,7 @@
 
 #include "model/labels.h"
 #include "model/node_template.h"
+#include "model/usage.h"
 #include "model/taints.h"
 #include "pipeline/headroom.h"
 #include "policy/headroom_hook.h"
@@ -1172,15 +1173,18 @@ static void drain(hoist_pipeline *p)
         hoist_nodeclaim *c = p->claims[i];
         if (c->state != HOIST_CLAIM_DRAINING || !c->node)
             continue;
-        /* pods still on the node (one pass over the pods per draining node;
-         * draining nodes are few) */
+        /* workload pods still on the node */
+        if (!o->usage) {
+            LOG(p, HOIST_LOG_WARN, "pipeline: no pod usage index (out of memory); "
+                "draining %s waits", c->node);
+            continue;
+        }
+        const hoist_node_usage *u = hoist_usage_of(o->usage, c->node);
         size_t n_left = 0, cap = 0;
         char **left = NULL;
-        for (size_t k = 0; k < o->n_pods; k++) {
-            const hoist_pod *pod = o->pods[k];
-            if (!pod->node_name || strcmp(pod->node_name, c->node) != 0 || pod->daemonset_owned ||
-                pod->terminating || strcmp(pod->phase, "Succeeded") == 0 ||
-                strcmp(pod->phase, "Failed") == 0)
+        for (size_t k = 0; u && k < u->n_pods; k++) {
+            const hoist_pod *pod = u->pods[k];
+            if (pod->daemonset_owned)
                 continue;
             if (n_left == cap) {
                 cap = cap ? cap * 2 : 8;

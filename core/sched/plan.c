@@ -10,6 +10,7 @@
 #include "model/instance.h"
 #include "model/labels.h"
 #include "model/quantity.h"
+#include "model/usage.h"
 #include "sched/bound.h"
 #include "sched/topology.h"
 #include "sched/volumes.h"
@@ -1684,15 +1685,12 @@ static bin *add_claim(sched *s, const bin *tmp, placement *pl)
 
 static bool is_pending(const hoist_pod *p)
 {
-    if (p->node_name || p->terminating || p->daemonset_owned)
-        return false;
-    return strcmp(p->phase, "Succeeded") != 0 && strcmp(p->phase, "Failed") != 0;
+    return hoist_pod_waits(p);
 }
 
 static bool is_running_on_node(const hoist_pod *p)
 {
-    return p->node_name && !p->terminating && strcmp(p->phase, "Succeeded") != 0 &&
-           strcmp(p->phase, "Failed") != 0;
+    return hoist_pod_holds_node(p);
 }
 
 static int compare_pods(const void *pa, const void *pb)
@@ -2288,24 +2286,20 @@ static int setup_bins(sched *s)
             b->name = n->name;
             b->cap = n->allocatable;
         }
-    hoist_strmap by_name;
-    hoist_strmap_init(&by_name);
-    for (size_t i = 0; i < s->n_bins; i++)
-        if (hoist_strmap_put(&by_name, s->bins[i]->name, (int64_t)i) < 0) {
-            hoist_strmap_free(&by_name);
-            return oom(s);
-        }
-    int rc = 0;
-    for (size_t i = 0; i < s->o->n_pods && rc == 0; i++) {
-        const hoist_pod *p = s->o->pods[i];
-        int64_t bi;
-        if (!is_running_on_node(p) || !hoist_strmap_get(&by_name, p->node_name, &bi))
+    /* what runs on each node, from the usage index; the pods themselves only
+     * when some topology group counts them */
+    bool count = s->topo.n_groups > 0;
+    for (size_t i = 0; i < s->n_bins; i++) {
+        bin *b = s->bins[i];
+        const hoist_node_usage *u = hoist_usage_of(s->o->usage, b->name);
+        if (!u)
             continue;
-        hoist_resources_add(&s->bins[bi]->used, &p->requests);
-        rc = count_bound(s, p, s->bins[bi]);
+        b->used = u->requested;
+        for (size_t k = 0; count && k < u->n_pods; k++)
+            if (count_bound(s, u->pods[k], b) < 0)
+                return -1;
     }
-    hoist_strmap_free(&by_name);
-    return rc;
+    return 0;
 }
 
 /* Intern the domain values known up front: zones and capacity types of
@@ -2390,9 +2384,7 @@ static int plan_pass(hoist_objects *o, const hoist_catalog *c, const hoist_plan_
     hoist_arena_init(&plan->arena, 256 * 1024);
     /* nothing pending: nothing to decide (the simulator's scheduler and the
      * pipeline ask often; this keeps an idle decision O(pods)) */
-    bool any = opts && opts->placeholders && opts->n_placeholders > 0;
-    for (size_t i = 0; !any && i < o->n_pods; i++)
-        any = is_pending(o->pods[i]);
+    bool any = (opts && opts->placeholders && opts->n_placeholders > 0) || o->usage->n_waiting > 0;
     if (!any)
         return 0;
     hoist_arena scratch;
@@ -2461,7 +2453,7 @@ static int plan_pass(hoist_objects *o, const hoist_catalog *c, const hoist_plan_
         if (setup_pod(&s, &s.pods[i]) < 0)
             goto done;
     /* groups of anti-affinity that running pods hold exist before the index */
-    for (size_t i = 0; i < o->n_pods; i++) {
+    for (size_t i = 0; o->usage->n_anti_affinity && i < o->n_pods; i++) {
         const hoist_pod *p = o->pods[i];
         if (!is_running_on_node(p))
             continue;
@@ -2595,7 +2587,24 @@ int hoist_plan_compute(hoist_objects *o, const hoist_catalog *c, const hoist_pla
         memset(plan, 0, sizeof *plan);
         return hoist_errf(err, "plan: out of memory");
     }
+    /* a snapshot without an owner's usage index gets one for this decision */
+    hoist_usage local;
+    bool own_usage = !o->usage;
+    if (own_usage) {
+        hoist_usage_init(&local);
+        if (hoist_usage_build(&local, o) < 0) {
+            hoist_usage_free(&local);
+            hoist_plan_cache_free(own);
+            memset(plan, 0, sizeof *plan);
+            return hoist_errf(err, "plan: out of memory");
+        }
+        o->usage = &local;
+    }
     int rc = plan_passes(o, c, opts, cache, plan, err);
+    if (own_usage) {
+        o->usage = NULL;
+        hoist_usage_free(&local);
+    }
     hoist_plan_cache_free(own);
     return rc;
 }

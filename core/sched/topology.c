@@ -357,11 +357,15 @@ long hoist_topology_matching(const hoist_topology *t, const hoist_pod *p, int32_
     } while (0)
     for (size_t i = 0; i < t->scan_always.n; i++)
         PUSH_IF_MATCH(t->scan_always.items[i]);
-    for (size_t l = 0; l < p->labels.n; l++) {
-        int len = snprintf(buf, sizeof buf, "%s=%s", p->labels.items[l].key,
-                           p->labels.items[l].value);
-        if (len < 0 || (size_t)len >= sizeof buf)
+    for (size_t l = 0; t->n_lists && l < p->labels.n; l++) {
+        /* "key=value", built without printf: this runs for every bound pod */
+        const char *k = p->labels.items[l].key, *val = p->labels.items[l].value;
+        size_t kl = strlen(k), vl = strlen(val);
+        if (kl + vl + 2 > sizeof buf)
             continue;
+        memcpy(buf, k, kl);
+        buf[kl] = '=';
+        memcpy(buf + kl + 1, val, vl + 1);
         int64_t li;
         if (!hoist_strmap_get(&t->by_label, buf, &li))
             continue;

@@ -227,7 +227,7 @@ bool bl_pod_fits(const hoist_pod *p, const bl_bin *b, const hoist_node_selector 
 
 static bool finished(const hoist_pod *p)
 {
-    return p->phase && (strcmp(p->phase, "Succeeded") == 0 || strcmp(p->phase, "Failed") == 0);
+    return p->finished;
 }
 
 bool bl_pod_pending(const hoist_pod *p)

@@ -19,6 +19,7 @@
 #include "model/catalog.h"
 #include "model/labels.h"
 #include "model/node_template.h"
+#include "model/usage.h"
 #include "sched/plan.h"
 #include "sim/trace.h"
 #include "state/cluster.h"
@@ -389,11 +390,16 @@ static void unbind(sim *s, const char *ns, const char *name)
 static void evict_all_on(sim *s, const char *node)
 {
     hoist_objects *o = hoist_cluster_objects(&s->world);
+    if (!o->usage) {
+        fail_oom(s);
+        return;
+    }
+    const hoist_node_usage *u = hoist_usage_of(o->usage, node);
     size_t n = 0;
     char (*keys)[2][256] = NULL;
-    for (size_t i = 0; i < o->n_pods; i++) {
-        const hoist_pod *p = o->pods[i];
-        if (p->node_name && strcmp(p->node_name, node) == 0 && !p->daemonset_owned) {
+    for (size_t i = 0; u && i < u->n_pods; i++) {
+        const hoist_pod *p = u->pods[i];
+        if (!p->daemonset_owned) {
             void *g = realloc(keys, (n + 1) * sizeof *keys);
             if (!g) {
                 fail_oom(s);

@@ -276,6 +276,25 @@ static hoist_pod *entry_pod(hoist_cluster *c, size_t pos)
     return c->objects.pods[c->entries[pos].pos];
 }
 
+/* Count entry pos's pod (live, kind Pod) as it now is in the usage index. */
+static void usage_sync(hoist_cluster *c, size_t pos)
+{
+    if (!c->usage_stale && hoist_usage_track(&c->usage, pos, entry_pod(c, pos)) < 0)
+        c->usage_stale = true;
+}
+
+/* Rebuild the usage index from every live pod. False when out of memory. */
+static bool usage_rebuild(hoist_cluster *c)
+{
+    hoist_usage_reset(&c->usage);
+    for (size_t i = 0; i < c->objects.n_pods; i++)
+        if (hoist_usage_track(&c->usage, c->owners[K_POD][i], c->objects.pods[i]) < 0) {
+            hoist_usage_reset(&c->usage);
+            return false;
+        }
+    return true;
+}
+
 /* Record entry pos (a pending pod whose nominated string is set) in the list
  * and show it in the snapshot. 0 or -1. */
 static int nomination_list(hoist_cluster *c, size_t pos)
@@ -302,8 +321,10 @@ static bool nomination_end(hoist_cluster *c, size_t pos)
     size_t at = e->nom_pos;
     c->nominated[at] = c->nominated[--c->n_nominated];
     c->entries[c->nominated[at]].nom_pos = at;
-    if (e->kind == K_POD && !e->bound && e->key)
+    if (e->kind == K_POD && !e->bound && e->key) {
         entry_pod(c, pos)->node_name = NULL;
+        usage_sync(c, pos);
+    }
     free(e->nominated);
     e->nominated = NULL;
     return true;
@@ -449,10 +470,13 @@ int hoist_cluster_compact(hoist_cluster *c, hoist_err *err)
         c->cap_owners[k] = cap_owners[k];
     }
     hoist_resource_names_init(&c->objects.names); /* moved to fresh */
+    hoist_usage_reset(&c->usage); /* it reads the old pods: before they go */
     hoist_objects_free(&c->objects);
     c->objects = fresh;
+    c->objects.usage = &c->usage;
     for (size_t i = 0; i < c->n_nominated; i++)
         entry_pod(c, c->nominated[i])->node_name = c->entries[c->nominated[i]].nominated;
+    c->usage_stale = !usage_rebuild(c);
     c->live_bytes = live;
     c->garbage_bytes = garbage;
     c->stats.compactions++;
@@ -475,6 +499,8 @@ void hoist_cluster_init(hoist_cluster *c)
 {
     memset(c, 0, sizeof *c);
     hoist_objects_init(&c->objects);
+    hoist_usage_init(&c->usage);
+    c->objects.usage = &c->usage;
     c->free_entry = NO_ENTRY;
     c->compact_min = HOIST_CLUSTER_COMPACT_MIN;
 }
@@ -491,6 +517,7 @@ void hoist_cluster_free(hoist_cluster *c)
     free(c->nominated);
     for (int k = 0; k < HOIST_CLUSTER_N_KINDS; k++)
         free(c->owners[k]);
+    hoist_usage_free(&c->usage);
     hoist_objects_free(&c->objects);
     hoist_cluster_init(c);
 }
@@ -532,6 +559,8 @@ static int apply_delete(hoist_cluster *c, const json_t *obj, hoist_err *err)
     if (pos == NO_ENTRY)
         return 0;
     nomination_end(c, pos);
+    if (k == K_POD)
+        hoist_usage_forget(&c->usage, pos);
     drop_object(c, pos);
     index_remove(c, pos);
     c->n_live--;
@@ -618,6 +647,8 @@ static int put(hoist_cluster *c, const json_t *obj, int k, const char *kind, con
         else
             pod->node_name = e->nominated;
     }
+    if (pod)
+        usage_sync(c, pos);
     c->stats.applied++;
     maybe_compact(c);
     return 1;
@@ -654,6 +685,9 @@ int hoist_cluster_apply(hoist_cluster *c, const hoist_object_event *ev, hoist_er
 
 hoist_objects *hoist_cluster_objects(hoist_cluster *c)
 {
+    if (c->usage_stale)
+        c->usage_stale = !usage_rebuild(c);
+    c->objects.usage = c->usage_stale ? NULL : &c->usage;
     return &c->objects;
 }
 
@@ -683,6 +717,7 @@ int hoist_cluster_nominate(hoist_cluster *c, const char *ns, const char *name, c
     }
     e->nominated = copy;
     entry_pod(c, pos)->node_name = copy;
+    usage_sync(c, pos);
     return 0;
 }
 

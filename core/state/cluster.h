@@ -32,6 +32,11 @@
  * A nomination ends when the pod is bound (an update with spec.nodeName),
  * deleted, or cleared. Nominations survive compaction.
  *
+ * Usage. The store keeps model/usage.h's per-node index current with every
+ * change (entry positions are the ids), and the snapshot's `usage` points at
+ * it, so decisions read a node's pods and sums, and the number of pods
+ * waiting, without walking every pod.
+ *
  * Synthetic nodes. The pipeline may add Node objects of its own (in-flight
  * machines before their Node registers) with hoist_cluster_apply like any
  * other; it deletes them when the real Node appears.
@@ -48,6 +53,7 @@
 #include <jansson.h>
 
 #include "model/objects.h"
+#include "model/usage.h"
 #include "util/error.h"
 #include "util/strmap.h"
 
@@ -101,6 +107,9 @@ typedef struct hoist_cluster {
     size_t live_bytes, garbage_bytes; /* snapshot arena bytes of live objects / of dropped
                                          versions and refused decodes */
     size_t compact_min;             /* garbage needed before a rebuild (tests lower it) */
+    hoist_usage usage;              /* pods per node, by entry position (the snapshot's
+                                       objects.usage points here) */
+    bool usage_stale;               /* a usage update ran out of memory: rebuild it */
     hoist_cluster_stats stats;
 } hoist_cluster;
 

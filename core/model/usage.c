@@ -1,0 +1,250 @@
+/* model/usage.c - per-node pod usage, kept incrementally; see usage.h. */
+#include "model/usage.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/resources.h"
+
+#define NO_SLOT SIZE_MAX
+
+void hoist_usage_init(hoist_usage *u)
+{
+    memset(u, 0, sizeof *u);
+    hoist_strmap_init(&u->by_node);
+    u->free_slot = NO_SLOT;
+}
+
+static void free_retired(hoist_usage *u)
+{
+    for (size_t i = 0; i < u->n_retired; i++)
+        free(u->retired[i]);
+    u->n_retired = 0;
+}
+
+void hoist_usage_free(hoist_usage *u)
+{
+    for (size_t i = 0; i < u->n_slots; i++) {
+        free(u->slots[i].node);
+        free(u->slots[i].pods);
+        free(u->slots[i].ids);
+    }
+    free_retired(u);
+    free(u->retired);
+    free(u->slots);
+    free(u->links);
+    hoist_strmap_free(&u->by_node);
+    hoist_usage_init(u);
+}
+
+/* Slot of node `name`, or NO_SLOT. */
+static size_t slot_find(const hoist_usage *u, const char *name)
+{
+    int64_t v;
+    if (!hoist_strmap_get(&u->by_node, name, &v))
+        return NO_SLOT;
+    const hoist_node_usage *s = &u->slots[v];
+    return s->node && strcmp(s->node, name) == 0 ? (size_t)v : NO_SLOT;
+}
+
+/* Rebuild the name map from the live slots once retired names outnumber
+ * them, and free those names. 0 or -1 (the old map then stays). */
+static int maybe_rebuild_map(hoist_usage *u)
+{
+    if (u->n_retired < 64 || u->n_retired < u->n_live_slots)
+        return 0;
+    hoist_strmap fresh;
+    hoist_strmap_init(&fresh);
+    for (size_t i = 0; i < u->n_slots; i++)
+        if (u->slots[i].node && hoist_strmap_put(&fresh, u->slots[i].node, (int64_t)i) < 0) {
+            hoist_strmap_free(&fresh);
+            return -1;
+        }
+    hoist_strmap_free(&u->by_node);
+    u->by_node = fresh;
+    free_retired(u);
+    return 0;
+}
+
+/* Slot of node `name`, made when missing. NO_SLOT when out of memory. */
+static size_t slot_get(hoist_usage *u, const char *name)
+{
+    size_t at = slot_find(u, name);
+    if (at != NO_SLOT)
+        return at;
+    char *copy = strdup(name);
+    if (!copy)
+        return NO_SLOT;
+    if (u->free_slot != NO_SLOT) {
+        at = u->free_slot;
+        u->free_slot = u->slots[at].next_free;
+    } else {
+        if (u->n_slots == u->cap_slots) {
+            size_t cap = u->cap_slots ? u->cap_slots * 2 : 64;
+            hoist_node_usage *s = realloc(u->slots, cap * sizeof *s);
+            if (!s) {
+                free(copy);
+                return NO_SLOT;
+            }
+            u->slots = s;
+            u->cap_slots = cap;
+        }
+        at = u->n_slots++;
+        memset(&u->slots[at], 0, sizeof u->slots[at]);
+    }
+    hoist_node_usage *s = &u->slots[at];
+    s->node = copy;
+    s->next_free = NO_SLOT;
+    if (hoist_strmap_put(&u->by_node, copy, (int64_t)at) < 0) {
+        s->node = NULL;
+        free(copy);
+        s->next_free = u->free_slot;
+        u->free_slot = at;
+        return NO_SLOT;
+    }
+    u->n_live_slots++;
+    return at;
+}
+
+/* Give slot `at` (now without pods) back; its name is retired. */
+static void slot_release(hoist_usage *u, size_t at)
+{
+    hoist_node_usage *s = &u->slots[at];
+    if (u->n_retired == u->cap_retired) {
+        size_t cap = u->cap_retired ? u->cap_retired * 2 : 64;
+        char **r = realloc(u->retired, cap * sizeof *r);
+        if (!r)
+            return; /* keep the slot live and empty: harmless */
+        u->retired = r;
+        u->cap_retired = cap;
+    }
+    u->retired[u->n_retired++] = s->node;
+    s->node = NULL;
+    memset(&s->requested, 0, sizeof s->requested);
+    s->next_free = u->free_slot;
+    u->free_slot = at;
+    u->n_live_slots--;
+    (void)maybe_rebuild_map(u);
+}
+
+static int links_reserve(hoist_usage *u, size_t id)
+{
+    if (id < u->cap_links)
+        return 0;
+    size_t cap = u->cap_links ? u->cap_links : 256;
+    while (cap <= id)
+        cap *= 2;
+    hoist_usage_link *l = realloc(u->links, cap * sizeof *l);
+    if (!l)
+        return -1;
+    memset(l + u->cap_links, 0, (cap - u->cap_links) * sizeof *l);
+    u->links = l;
+    u->cap_links = cap;
+    return 0;
+}
+
+void hoist_usage_forget(hoist_usage *u, size_t id)
+{
+    if (id >= u->cap_links || !u->links[id].pod)
+        return;
+    hoist_usage_link *l = &u->links[id];
+    const hoist_pod *p = l->pod;
+    if (hoist_pod_waits(p))
+        u->n_waiting--;
+    if (l->slot) {
+        size_t at = l->slot - 1;
+        hoist_node_usage *s = &u->slots[at];
+        hoist_resources_sub(&s->requested, &p->requests);
+        if (!p->daemonset_owned) {
+            s->n_work--;
+            s->priority_sum -= p->priority;
+            s->deletion_cost_sum -= p->has_deletion_cost ? p->deletion_cost : 0;
+        }
+        s->n_do_not_disrupt -= p->do_not_disrupt;
+        if (p->pod_anti_affinity.n)
+            u->n_anti_affinity--;
+        size_t last = --s->n_pods;
+        if (l->at != last) {
+            s->pods[l->at] = s->pods[last];
+            s->ids[l->at] = s->ids[last];
+            u->links[s->ids[l->at]].at = l->at;
+        }
+        if (s->n_pods == 0)
+            slot_release(u, at);
+    }
+    memset(l, 0, sizeof *l);
+    u->n_tracked--;
+}
+
+int hoist_usage_track(hoist_usage *u, size_t id, const hoist_pod *p)
+{
+    hoist_usage_forget(u, id);
+    if (!p)
+        return 0;
+    if (links_reserve(u, id) < 0)
+        return -1;
+    hoist_usage_link *l = &u->links[id];
+    if (hoist_pod_holds_node(p)) {
+        size_t at = slot_get(u, p->node_name);
+        if (at == NO_SLOT)
+            return -1;
+        hoist_node_usage *s = &u->slots[at];
+        if (s->n_pods == s->cap_pods) {
+            size_t cap = s->cap_pods ? s->cap_pods * 2 : 8;
+            const hoist_pod **pods = realloc(s->pods, cap * sizeof *pods);
+            if (pods)
+                s->pods = pods;
+            size_t *ids = pods ? realloc(s->ids, cap * sizeof *ids) : NULL;
+            if (ids)
+                s->ids = ids;
+            if (!pods || !ids) {
+                if (s->n_pods == 0)
+                    slot_release(u, at);
+                return -1;
+            }
+            s->cap_pods = cap;
+        }
+        hoist_resources_add(&s->requested, &p->requests);
+        if (!p->daemonset_owned) {
+            s->n_work++;
+            s->priority_sum += p->priority;
+            s->deletion_cost_sum += p->has_deletion_cost ? p->deletion_cost : 0;
+        }
+        s->n_do_not_disrupt += p->do_not_disrupt;
+        if (p->pod_anti_affinity.n)
+            u->n_anti_affinity++;
+        l->slot = at + 1;
+        l->at = s->n_pods;
+        s->pods[s->n_pods] = p;
+        s->ids[s->n_pods] = id;
+        s->n_pods++;
+    }
+    if (hoist_pod_waits(p))
+        u->n_waiting++;
+    l->pod = p;
+    u->n_tracked++;
+    return 0;
+}
+
+void hoist_usage_reset(hoist_usage *u)
+{
+    for (size_t id = 0; id < u->cap_links && u->n_tracked; id++)
+        hoist_usage_forget(u, id);
+}
+
+int hoist_usage_build(hoist_usage *u, const hoist_objects *o)
+{
+    hoist_usage_reset(u);
+    if (o->n_pods && links_reserve(u, o->n_pods - 1) < 0)
+        return -1;
+    for (size_t i = 0; i < o->n_pods; i++)
+        if (hoist_usage_track(u, i, o->pods[i]) < 0)
+            return -1;
+    return 0;
+}
+
+const hoist_node_usage *hoist_usage_of(const hoist_usage *u, const char *name)
+{
+    size_t at = name ? slot_find(u, name) : NO_SLOT;
+    return at == NO_SLOT ? NULL : &u->slots[at];
+}

@@ -1,0 +1,88 @@
+/*
+ * model/usage.h - what the pods on each node take, kept current one pod
+ * change at a time, so that a decision reads a node's requests, its pods
+ * and the number of pods waiting in O(1) instead of walking every pod.
+ *
+ * The owner of the pods (state/cluster.h) gives each pod a stable id (any
+ * size_t; ids index an internal table, so keep them dense) and calls
+ * hoist_usage_track whenever that pod's decoded object or its effective
+ * node changes, and hoist_usage_forget when it goes. A pod counts on a node
+ * when hoist_pod_holds_node is true for it; it counts as waiting when
+ * hoist_pod_waits is true.
+ *
+ * The index borrows the hoist_pod pointers. Untracking reads the pod it
+ * tracked (its requests and flags, never its node_name), so a pod's
+ * decoded object must stay readable, and those fields unchanged, until
+ * its id is tracked again or forgotten. The owner may change node_name in
+ * place if it re-tracks at once.
+ *
+ * For a snapshot without an owner (files given with -f), hoist_usage_build
+ * indexes every pod of a hoist_objects at once.
+ */
+#ifndef HOIST_MODEL_USAGE_H
+#define HOIST_MODEL_USAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/objects.h"
+#include "util/strmap.h"
+
+/* One node's pods and their sums. */
+typedef struct hoist_node_usage {
+    char *node;                   /* node name (owned); NULL = free slot */
+    hoist_resources requested;    /* sum of the requests of the pods holding it */
+    uint32_t n_work;              /* of those, pods not owned by a DaemonSet */
+    uint32_t n_do_not_disrupt;    /* pods with the do-not-disrupt annotation */
+    int64_t priority_sum;         /* spec.priority over the workload pods */
+    int64_t deletion_cost_sum;    /* pod-deletion-cost over the workload pods */
+    size_t n_pods, cap_pods;
+    const hoist_pod **pods;       /* borrowed, in no particular order */
+    size_t *ids;                  /* the owner's id of each pod */
+    size_t next_free;             /* free slots: the next one */
+} hoist_node_usage;
+
+/* Where a tracked id is counted (private to usage.c; public for sizing). */
+typedef struct hoist_usage_link {
+    size_t slot;                  /* node slot + 1; 0 = on no node */
+    size_t at;                    /* position in that slot's pods */
+    const hoist_pod *pod;         /* the pod tracked, or NULL */
+} hoist_usage_link;
+
+typedef struct hoist_usage {
+    hoist_strmap by_node;         /* node name -> slot; keys are slot names and
+                                     retired names (checked against the slot) */
+    hoist_node_usage *slots;
+    size_t n_slots, cap_slots, free_slot, n_live_slots;
+    char **retired;               /* names of emptied slots, still keys of by_node
+                                     until the map is rebuilt */
+    size_t n_retired, cap_retired;
+    hoist_usage_link *links;      /* by id */
+    size_t cap_links;
+    size_t n_tracked;             /* ids tracking a pod */
+    size_t n_waiting;             /* tracked pods that wait for a node */
+    size_t n_anti_affinity;       /* pods holding a node with required pod anti-affinity */
+} hoist_usage;
+
+/* Prepare an empty index (allocates nothing). */
+void hoist_usage_init(hoist_usage *u);
+/* Free everything; the index is empty and reusable. */
+void hoist_usage_free(hoist_usage *u);
+
+/* Count pod p (borrowed) under id, replacing whatever id counted before.
+ * 0, or -1 when out of memory (id then counts nothing). */
+int hoist_usage_track(hoist_usage *u, size_t id, const hoist_pod *p);
+/* Stop counting id (nothing when it counts nothing). */
+void hoist_usage_forget(hoist_usage *u, size_t id);
+/* Forget every id (node slots are kept for reuse). */
+void hoist_usage_reset(hoist_usage *u);
+
+/* Index every pod of o, id = its position in o->pods. 0 or -1 (out of memory). */
+int hoist_usage_build(hoist_usage *u, const hoist_objects *o);
+
+/* The pods holding node `name`, or NULL when none do (borrowed, valid until
+ * the next track, forget or reset). */
+const hoist_node_usage *hoist_usage_of(const hoist_usage *u, const char *name);
+
+#endif
