@@ -31,7 +31,12 @@ struct hoist_http_call {
     size_t n_headers, cap_headers;
     bool too_large;          /* body exceeded HOIST_HTTP_MAX_BODY */
     bool oom;                /* a buffer could not grow */
+    hoist_http_data_cb on_data; /* streaming mode (see hoist_http_options) */
+    int stream;              /* 0 undecided, 1 streaming this response, -1 buffering it */
+    char *pend;              /* streamed bytes read but not yet given to on_data */
+    size_t pend_len, pend_cap;
     char errbuf[CURL_ERROR_SIZE];
+    uint64_t serial;         /* tells this call from a later one at the same address */
     hoist_http_call *prev, *next;
 };
 
@@ -45,6 +50,7 @@ struct hoist_http {
     sock_watch *socks;        /* watched sockets (not yet closing) */
     int open_handles;         /* uv handles not yet closed: timer + sockets */
     bool closing;
+    uint64_t serials;         /* last call serial handed out */
 };
 
 static void maybe_free(hoist_http *h)
@@ -88,6 +94,7 @@ static void free_call(hoist_http_call *c)
         free(c->headers[i]);
     free(c->headers);
     free(c->body);
+    free(c->pend);
     free(c->method);
     free(c->url);
     free(c);
@@ -186,6 +193,36 @@ static void drain_done(hoist_http *h)
     }
 }
 
+/* Give every streaming call's buffered bytes to its data callback, outside
+ * curl's callbacks (so the callback may start or cancel calls). */
+static void deliver_pending(hoist_http *h)
+{
+    for (;;) {
+        hoist_http_call *c = h->calls;
+        while (c && c->pend_len == 0)
+            c = c->next;
+        if (!c || h->closing)
+            return;
+        char *data = c->pend;
+        size_t len = c->pend_len;
+        uint64_t serial = c->serial;
+        c->pend = NULL;
+        c->pend_len = c->pend_cap = 0;
+        int rc = c->on_data(c->arg, data, len);
+        free(data);
+        if (rc != 0 && !h->closing) {
+            /* c may be gone if the callback cancelled it */
+            for (hoist_http_call *x = h->calls; x; x = x->next) {
+                if (x == c && x->serial == serial) {
+                    curl_multi_remove_handle(h->multi, c->easy);
+                    complete(c, HOIST_E_CANCELLED, "aborted by the data callback");
+                    break;
+                }
+            }
+        }
+    }
+}
+
 /* ---- curl <-> libuv glue ------------------------------------------------- */
 
 static void on_poll(uv_poll_t *poll, int status, int events)
@@ -203,6 +240,7 @@ static void on_poll(uv_poll_t *poll, int status, int events)
     }
     int running;
     curl_multi_socket_action(h->multi, sw->fd, flags, &running);
+    deliver_pending(h);
     drain_done(h);
 }
 
@@ -211,6 +249,7 @@ static void on_timer(uv_timer_t *t)
     hoist_http *h = t->data;
     int running;
     curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    deliver_pending(h);
     drain_done(h);
 }
 
@@ -261,10 +300,42 @@ static int curl_timer_cb(CURLM *multi, long timeout_ms, void *userp)
 
 /* ---- response capture ---------------------------------------------------- */
 
+/* Append n bytes to a growing buffer; false when out of memory. */
+static bool append(char **buf, size_t *len, size_t *cap, const char *data, size_t n)
+{
+    if (*len + n + 1 > *cap) {
+        size_t ncap = *cap ? *cap : 1024;
+        while (ncap < *len + n + 1)
+            ncap *= 2;
+        char *p = realloc(*buf, ncap);
+        if (!p)
+            return false;
+        *buf = p;
+        *cap = ncap;
+    }
+    memcpy(*buf + *len, data, n);
+    *len += n;
+    (*buf)[*len] = '\0';
+    return true;
+}
+
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 {
     hoist_http_call *c = userp;
     size_t n = size * nmemb;
+    if (c->on_data && c->stream == 0) {
+        long status = 0;
+        if (curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
+            status = 0;
+        c->stream = status >= 200 && status < 300 ? 1 : -1;
+    }
+    if (c->stream == 1) {
+        if (!append(&c->pend, &c->pend_len, &c->pend_cap, data, n)) {
+            c->oom = true;
+            return 0;
+        }
+        return n;
+    }
     if (n > HOIST_HTTP_MAX_BODY - c->body_len) {
         c->too_large = true;
         return 0;
@@ -295,6 +366,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
         len--;
     if (len >= 5 && !strncmp(data, "HTTP/", 5)) {
         /* a new response (after 100 Continue or a redirect): keep only its headers */
+        c->stream = 0;
         for (size_t i = 0; i < c->n_headers; i++)
             free(c->headers[i]);
         c->n_headers = 0;
@@ -359,8 +431,40 @@ hoist_http *hoist_http_new(uv_loop_t *loop, const hoist_logger *log, hoist_err *
     return h;
 }
 
+/* Set a PEM blob option (copied by curl). */
+static bool set_blob(CURL *e, CURLoption opt, const char *data, size_t len)
+{
+    struct curl_blob blob = {(void *)data, len, CURL_BLOB_COPY};
+    return curl_easy_setopt(e, opt, &blob) == CURLE_OK;
+}
+
+/* Apply TLS options; false if curl refused one. */
+static bool setup_tls(CURL *e, const hoist_http_options *opt)
+{
+    bool ok = true;
+    if (opt->ca_pem && opt->ca_len) {
+        ok &= set_blob(e, CURLOPT_CAINFO_BLOB, opt->ca_pem, opt->ca_len);
+        /* trust this bundle only, not also the system's directory */
+        ok &= curl_easy_setopt(e, CURLOPT_CAPATH, (char *)NULL) == CURLE_OK;
+    }
+    if (opt->cert_pem && opt->cert_len) {
+        ok &= set_blob(e, CURLOPT_SSLCERT_BLOB, opt->cert_pem, opt->cert_len);
+        ok &= curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM") == CURLE_OK;
+    }
+    if (opt->key_pem && opt->key_len) {
+        ok &= set_blob(e, CURLOPT_SSLKEY_BLOB, opt->key_pem, opt->key_len);
+        ok &= curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM") == CURLE_OK;
+    }
+    if (opt->insecure) {
+        ok &= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L) == CURLE_OK;
+        ok &= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L) == CURLE_OK;
+    }
+    return ok;
+}
+
 /* Configure c->easy for req; false if curl refused an option. */
-static bool setup_easy(hoist_http_call *c, const hoist_http_request *req)
+static bool setup_easy(hoist_http_call *c, const hoist_http_request *req,
+                       const hoist_http_options *opt)
 {
     CURL *e = c->easy;
     uint32_t timeout = req->timeout_ms ? req->timeout_ms : HOIST_HTTP_DEFAULT_TIMEOUT_MS;
@@ -405,6 +509,18 @@ static bool setup_easy(hoist_http_call *c, const hoist_http_request *req)
             return false;
         c->req_headers = l;
     }
+    if (ok && opt && opt->bearer_token) {
+        char *auth;
+        if (asprintf(&auth, "Authorization: Bearer %s", opt->bearer_token) < 0)
+            return false;
+        struct curl_slist *l = curl_slist_append(c->req_headers, auth);
+        free(auth);
+        if (!l)
+            return false;
+        c->req_headers = l;
+    }
+    if (ok && opt)
+        ok &= setup_tls(e, opt);
     if (ok && has_body) {
         /* no "Expect: 100-continue" round trip */
         struct curl_slist *l = curl_slist_append(c->req_headers, "Expect:");
@@ -419,6 +535,13 @@ static bool setup_easy(hoist_http_call *c, const hoist_http_request *req)
 
 hoist_http_call *hoist_http_start(hoist_http *h, const hoist_http_request *req,
                                   hoist_http_cb cb, void *arg, hoist_err *err)
+{
+    return hoist_http_start_opts(h, req, NULL, cb, arg, err);
+}
+
+hoist_http_call *hoist_http_start_opts(hoist_http *h, const hoist_http_request *req,
+                                       const hoist_http_options *opt, hoist_http_cb cb,
+                                       void *arg, hoist_err *err)
 {
     if (h->closing) {
         hoist_errf(err, "http: client is closed");
@@ -448,6 +571,8 @@ hoist_http_call *hoist_http_start(hoist_http *h, const hoist_http_request *req,
     c->h = h;
     c->cb = cb;
     c->arg = arg;
+    c->on_data = opt ? opt->on_data : NULL;
+    c->serial = ++h->serials;
     c->method = strdup(req->method);
     c->url = strdup(req->url);
     c->easy = curl_easy_init();
@@ -456,7 +581,7 @@ hoist_http_call *hoist_http_start(hoist_http *h, const hoist_http_request *req,
         hoist_errf(err, "http: %s %s: out of memory", req->method, req->url);
         return NULL;
     }
-    if (!setup_easy(c, req)) {
+    if (!setup_easy(c, req, opt)) {
         hoist_errf(err, "http: %s %s: curl refused the request options", req->method, req->url);
         free_call(c);
         return NULL;

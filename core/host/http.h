@@ -14,6 +14,7 @@
 #ifndef HOIST_HOST_HTTP_H
 #define HOIST_HOST_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,36 @@ hoist_http *hoist_http_new(uv_loop_t *loop, const hoist_logger *log, hoist_err *
  * (missing method or URL) or cannot be set up. */
 hoist_http_call *hoist_http_start(hoist_http *h, const hoist_http_request *req,
                                   hoist_http_cb cb, void *arg, hoist_err *err);
+
+/* ---- core-only extensions (not in the plugin ABI) ------------------------ */
+
+/* Body bytes of a streamed 2xx response, in order, as they arrive. Runs from
+ * the loop (never inside curl), so it may start or cancel calls, its own
+ * included. Return 0 to go on, -1 to abort the transfer: the call then
+ * completes with HOIST_E_CANCELLED ("aborted by the data callback"). */
+typedef int (*hoist_http_data_cb)(void *arg, const char *data, size_t len);
+
+/* Per-request TLS, authentication and streaming. Everything is copied by
+ * hoist_http_start_opts(); a zeroed struct means the defaults. */
+typedef struct hoist_http_options {
+    const char *ca_pem;         /* trust only these CAs (PEM bundle); NULL = the system's */
+    size_t ca_len;
+    const char *cert_pem;       /* client certificate (PEM), with key_pem; NULL = none */
+    size_t cert_len;
+    const char *key_pem;        /* its private key (PEM) */
+    size_t key_len;
+    bool insecure;              /* do not check the server's certificate or name */
+    const char *bearer_token;   /* adds "Authorization: Bearer <token>"; NULL = none */
+    hoist_http_data_cb on_data; /* non-NULL: a 2xx body goes to on_data(arg, ...) as it
+                                   arrives, is not kept and has no size limit; the
+                                   completion then has an empty body. Other statuses are
+                                   buffered and given to the completion as usual. */
+} hoist_http_options;
+
+/* hoist_http_start with options (opt may be NULL = hoist_http_start). */
+hoist_http_call *hoist_http_start_opts(hoist_http *h, const hoist_http_request *req,
+                                       const hoist_http_options *opt, hoist_http_cb cb,
+                                       void *arg, hoist_err *err);
 
 /* Abort a call in flight: its callback runs now, with HOIST_E_CANCELLED. */
 void hoist_http_cancel(hoist_http *h, hoist_http_call *call);
