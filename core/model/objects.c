@@ -1345,6 +1345,36 @@ static int decode_namespace(dec *d, const json_t *obj, hoist_namespace *ns)
 
 /* ---- the snapshot ----------------------------------------------------- */
 
+uint64_t hoist_pod_labels_hash(const hoist_pod *p)
+{
+    /* FNV-1a over "ns\0k\0v\0k\0v\0..." */
+    uint64_t h = 0xcbf29ce484222325ull;
+#define MIX_STRING(str)                                        \
+    for (const unsigned char *c = (const unsigned char *)(str);; c++) { \
+        h = (h ^ *c) * 0x100000001b3ull;                        \
+        if (!*c)                                                \
+            break;                                              \
+    }
+    MIX_STRING(p->ns ? p->ns : "");
+    for (size_t i = 0; i < p->labels.n; i++) {
+        MIX_STRING(p->labels.items[i].key);
+        MIX_STRING(p->labels.items[i].value);
+    }
+#undef MIX_STRING
+    return h;
+}
+
+bool hoist_pod_same_labels(const hoist_pod *a, const hoist_pod *b)
+{
+    if (a->labels.n != b->labels.n || strcmp(a->ns ? a->ns : "", b->ns ? b->ns : "") != 0)
+        return false;
+    for (size_t i = 0; i < a->labels.n; i++)
+        if (strcmp(a->labels.items[i].key, b->labels.items[i].key) != 0 ||
+            strcmp(a->labels.items[i].value, b->labels.items[i].value) != 0)
+            return false;
+    return true;
+}
+
 void hoist_objects_init(hoist_objects *o)
 {
     memset(o, 0, sizeof *o);
@@ -1481,6 +1511,7 @@ static int add_object(hoist_objects *o, const json_t *obj, const hoist_source *s
         p->name = nm;
         if (decode_pod_body(&d, obj, "", p) < 0)
             return -1;
+        p->labels_hash = hoist_pod_labels_hash(p);
         return APPEND(o, pods, p) < 0 ? hoist_errf(err, "out of memory") : 0;
     }
     if (strcmp(kind, "Node") == 0) {

@@ -126,6 +126,8 @@ typedef struct hoist_pod {
     const char *name;               /* metadata.name */
     const char *uid;                /* metadata.uid */
     hoist_labels labels;            /* metadata.labels */
+    uint64_t labels_hash;           /* of ns and labels (hoist_pod_labels_hash): pods with
+                                       equal ones usually match the same selectors */
     bool do_not_disrupt;            /* annotation hoist.dev/do-not-disrupt or
                                        karpenter.sh/do-not-disrupt is "true" */
     int safe_to_evict;              /* cluster-autoscaler.kubernetes.io/safe-to-evict:
@@ -164,6 +166,11 @@ typedef struct hoist_pod {
     hoist_resources requests;       /* effective requests (see hoist_pod_requests_from_json),
                                        including pods = 1 */
 } hoist_pod;
+
+/* A hash of p's namespace and labels, in order. */
+uint64_t hoist_pod_labels_hash(const hoist_pod *p);
+/* Whether pods a and b have the same namespace and the same labels in the same order. */
+bool hoist_pod_same_labels(const hoist_pod *a, const hoist_pod *b);
 
 /* Whether pod p takes capacity on the node it names (bound or nominated):
  * not terminating, not finished, not a placeholder. */

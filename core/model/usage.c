@@ -149,7 +149,7 @@ void hoist_usage_forget(hoist_usage *u, size_t id)
         return;
     hoist_usage_link *l = &u->links[id];
     const hoist_pod *p = l->pod;
-    if (hoist_pod_waits(p))
+    if (l->waiting)
         u->n_waiting--;
     if (l->slot) {
         size_t at = l->slot - 1;
@@ -219,8 +219,8 @@ int hoist_usage_track(hoist_usage *u, size_t id, const hoist_pod *p)
         s->ids[s->n_pods] = id;
         s->n_pods++;
     }
-    if (hoist_pod_waits(p))
-        u->n_waiting++;
+    l->waiting = hoist_pod_waits(p);
+    u->n_waiting += l->waiting;
     l->pod = p;
     u->n_tracked++;
     return 0;

@@ -48,6 +48,8 @@ typedef struct hoist_usage_link {
     size_t slot;                  /* node slot + 1; 0 = on no node */
     size_t at;                    /* position in that slot's pods */
     const hoist_pod *pod;         /* the pod tracked, or NULL */
+    bool waiting;                 /* it was counted in n_waiting (node_name may have
+                                     changed in place since) */
 } hoist_usage_link;
 
 typedef struct hoist_usage {

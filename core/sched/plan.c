@@ -107,6 +107,15 @@ typedef struct cursor {
     int32_t next;
 } cursor;
 
+/* The groups a label set matches, computed once per decision for every
+ * running pod with the same namespace and labels. */
+typedef struct match_memo {
+    const hoist_pod *rep;         /* a pod with those labels; NULL = empty slot */
+    uint64_t hash;                /* its labels_hash */
+    long n;
+    int32_t *m;                   /* malloc'd group ids */
+} match_memo;
+
 typedef struct sched {
     hoist_arena *a;
     hoist_objects *o;
@@ -137,6 +146,8 @@ typedef struct sched {
     hoist_plan_cache *cache;      /* efficient-type sets; may be NULL */
     size_t hook_errors;
     bool why_permanent;           /* the last rejection cannot change later */
+    match_memo *memo;             /* open addressing by labels_hash */
+    size_t n_memo, cap_memo;      /* cap: a power of two, or 0 */
 } sched;
 
 #define WORD_BITS 64
@@ -1861,24 +1872,58 @@ static int setup_pod(sched *s, spod *sp)
 }
 
 /* Count a bound pod in the groups (running pods count in spreads and affinity). */
-static int count_bound(sched *s, const hoist_pod *p, bin *b)
+/* The memo slot for pod p's labels: found, or empty to fill. */
+static match_memo *memo_slot(match_memo *memo, size_t cap, const hoist_pod *p, uint64_t h)
 {
+    for (size_t i = (size_t)h & (cap - 1);; i = (i + 1) & (cap - 1))
+        if (!memo[i].rep || (memo[i].hash == h && hoist_pod_same_labels(memo[i].rep, p)))
+            return &memo[i];
+}
+
+/* The groups running pod p matches (memoized by its labels); NULL when out of memory. */
+static const match_memo *matching_memo(sched *s, const hoist_pod *p)
+{
+    if ((s->n_memo + 1) * 2 > s->cap_memo) {
+        size_t cap = s->cap_memo ? s->cap_memo * 2 : 256;
+        match_memo *m = calloc(cap, sizeof *m);
+        if (!m)
+            return NULL;
+        for (size_t i = 0; i < s->cap_memo; i++)
+            if (s->memo[i].rep)
+                *memo_slot(m, cap, s->memo[i].rep, s->memo[i].hash) = s->memo[i];
+        free(s->memo);
+        s->memo = m;
+        s->cap_memo = cap;
+    }
+    uint64_t h = p->labels_hash ? p->labels_hash : hoist_pod_labels_hash(p);
+    match_memo *slot = memo_slot(s->memo, s->cap_memo, p, h);
+    if (slot->rep)
+        return slot;
     int32_t *m = NULL;
     long n = hoist_topology_matching(&s->topo, p, &m);
     if (n < 0)
+        return NULL;
+    *slot = (match_memo){p, h, n, m};
+    s->n_memo++;
+    return slot;
+}
+
+static int count_bound(sched *s, const hoist_pod *p, bin *b)
+{
+    const match_memo *mm = matching_memo(s, p);
+    if (!mm)
         return oom(s);
+    const int32_t *m = mm->m;
+    long n = mm->n;
     for (long i = 0; i < n; i++) {
         hoist_group *g = s->topo.groups[m[i]];
         int d = bin_domain(b, g->key);
         if (d >= 0) {
-            if (hoist_counts_add(&g->count, d, 1) < 0) {
-                free(m);
+            if (hoist_counts_add(&g->count, d, 1) < 0)
                 return oom(s);
-            }
             g->total++;
         }
     }
-    free(m);
     /* anti-affinity a running pod holds keeps matching new pods away */
     for (size_t i = 0; i < p->pod_anti_affinity.n; i++) {
         hoist_group *g = hoist_topology_term_group(&s->topo, p, &p->pod_anti_affinity.items[i],
@@ -2523,6 +2568,9 @@ done:
         free(s.pods[i].matches);
     free(s.pods);
     free(s.cursors);
+    for (size_t i = 0; i < s.cap_memo; i++)
+        free(s.memo[i].m);
+    free(s.memo);
     free(s.scratch_types);
     free(s.scratch_explain);
     hoist_strmap_free(&s.sigs);

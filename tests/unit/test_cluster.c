@@ -935,6 +935,79 @@ static void test_object_ref(void **state)
     hoist_cluster_free(&c);
 }
 
+/* The store's usage index equals one built from scratch over its snapshot:
+ * same nodes, sums, counts and pods. */
+static void assert_usage_consistent(hoist_cluster *c)
+{
+    hoist_objects *o = hoist_cluster_objects(c);
+    assert_ptr_equal(o->usage, &c->usage);
+    hoist_usage fresh;
+    hoist_usage_init(&fresh);
+    assert_int_equal(hoist_usage_build(&fresh, o), 0);
+    assert_int_equal(c->usage.n_waiting, fresh.n_waiting);
+    assert_int_equal(c->usage.n_live_slots, fresh.n_live_slots);
+    assert_int_equal(c->usage.n_tracked, o->n_pods);
+    for (size_t i = 0; i < fresh.n_slots; i++) {
+        const hoist_node_usage *want = &fresh.slots[i];
+        if (!want->node)
+            continue;
+        const hoist_node_usage *got = hoist_usage_of(&c->usage, want->node);
+        if (!got)
+            fail_msg("node %s: missing from the store's usage", want->node);
+        assert_int_equal(got->n_pods, want->n_pods);
+        assert_int_equal(got->n_work, want->n_work);
+        assert_int_equal(got->priority_sum, want->priority_sum);
+        assert_memory_equal(&got->requested, &want->requested, sizeof got->requested);
+        for (size_t k = 0; k < want->n_pods; k++) {
+            bool found = false;
+            for (size_t j = 0; j < got->n_pods && !found; j++)
+                found = got->pods[j] == want->pods[k];
+            if (!found)
+                fail_msg("node %s: pod %s/%s not listed", want->node, want->pods[k]->ns,
+                         want->pods[k]->name);
+        }
+    }
+    hoist_usage_free(&fresh);
+}
+
+/* A long random walk of adds, updates, deletes, nominations, binds and
+ * compactions keeps the usage index exact (a small compaction threshold
+ * makes rebuilds happen along the way). */
+static void test_usage_follows_every_change(void **state)
+{
+    (void)state;
+    hoist_cluster c;
+    hoist_cluster_init(&c);
+    c.compact_min = 1024;
+    unsigned seed = 12345;
+    char name[32], node[32], cpu[16];
+    for (int step = 0; step < 4000; step++) {
+        seed = seed * 1103515245u + 12345u;
+        unsigned r = seed >> 8;
+        snprintf(name, sizeof name, "p%u", r % 60);
+        snprintf(node, sizeof node, "n%u", (r >> 6) % 7);
+        snprintf(cpu, sizeof cpu, "%um", 100 + (r >> 9) % 5 * 100);
+        switch ((r >> 12) % 7) {
+        case 0:
+        case 1: add_pod(&c, "ns", name, cpu, (r >> 15) % 2 ? "web" : "db", NULL); break;
+        case 2: add_pod(&c, "ns", name, cpu, "web", node); break;
+        case 3: delete_pod(&c, "ns", name); break;
+        case 4: assert_true(hoist_cluster_nominate(&c, "ns", name, node) >= 0); break;
+        case 5: assert_true(hoist_cluster_bind(&c, "ns", name, node) >= 0); break;
+        default:
+            if ((r >> 15) % 2)
+                hoist_cluster_clear_nominations_to(&c, node);
+            else
+                hoist_cluster_clear_nomination(&c, "ns", name);
+        }
+        if (step % 97 == 0)
+            assert_usage_consistent(&c);
+    }
+    assert_true(c.stats.compactions > 0);
+    assert_usage_consistent(&c);
+    hoist_cluster_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -958,6 +1031,7 @@ int main(void)
         cmocka_unit_test(test_compaction_keeps_resource_slots),
         cmocka_unit_test(test_text_accessor),
         cmocka_unit_test(test_free_and_reuse),
+        cmocka_unit_test(test_usage_follows_every_change),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
