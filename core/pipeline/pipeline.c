@@ -78,6 +78,9 @@ struct hoist_pipeline {
     /* Nodes whose machines are terminated but whose Node object has not gone
      * yet: never adopted or disrupted again (few; a plain array). */
     size_t n_gone, cap_gone;
+    size_t n_draining;              /* claims in HOIST_CLAIM_DRAINING */
+    bool track_dirty;               /* a claim changed state: track() looks at all */
+    uint64_t track_due_ms;          /* else the earliest time track() has work */
     char **gone;
     size_t n_deferred, cap_deferred;
     deferred *deferred_q;
@@ -200,15 +203,57 @@ static int index_claim(hoist_pipeline *p, size_t i)
     return 0;
 }
 
-static int reindex_claims(hoist_pipeline *p)
+/* Drop key from index m if it points at claim i. */
+static void unindex_key(hoist_strmap *m, const char *key, size_t i)
 {
-    hoist_strmap_clear(&p->by_name);
-    hoist_strmap_clear(&p->by_node);
-    hoist_strmap_clear(&p->by_provider_id);
-    for (size_t i = 0; i < p->n_claims; i++)
-        if (index_claim(p, i) < 0)
-            return -1;
-    return 0;
+    int64_t at;
+    if (key && hoist_strmap_get(m, key, &at) && at == (int64_t)i)
+        hoist_strmap_del(m, key);
+}
+
+static void unindex_claim(hoist_pipeline *p, size_t i)
+{
+    hoist_nodeclaim *c = p->claims[i];
+    unindex_key(&p->by_name, c->name, i);
+    unindex_key(&p->by_node, c->node, i);
+    unindex_key(&p->by_provider_id, c->provider_id, i);
+}
+
+/* Position of claim c in p->claims (by its name), or SIZE_MAX. */
+static size_t claim_index(const hoist_pipeline *p, const hoist_nodeclaim *c)
+{
+    int64_t i;
+    if (hoist_strmap_get(&p->by_name, c->name, &i) && p->claims[i] == c)
+        return (size_t)i;
+    for (size_t k = 0; k < p->n_claims; k++) /* not indexed (out of memory earlier) */
+        if (p->claims[k] == c)
+            return k;
+    return SIZE_MAX;
+}
+
+static int claim_set_string(char **slot, const char *v);
+
+/* Move claim c to state s, keeping the counters and track()'s schedule right. */
+static void claim_state(hoist_pipeline *p, hoist_nodeclaim *c, hoist_nodeclaim_state s)
+{
+    p->n_draining += (s == HOIST_CLAIM_DRAINING);
+    p->n_draining -= (c->state == HOIST_CLAIM_DRAINING);
+    c->state = s;
+    p->track_dirty = true;
+}
+
+/* Set claim c's indexed string *slot (its node or provider id) to v
+ * (copied), keeping index m in step. 0 or -1 when out of memory. */
+static int claim_rekey(hoist_pipeline *p, hoist_strmap *m, hoist_nodeclaim *c, char **slot,
+                       const char *v)
+{
+    size_t i = claim_index(p, c);
+    if (i == SIZE_MAX)
+        return -1;
+    unindex_key(m, *slot, i);
+    if (claim_set_string(slot, v) < 0)
+        return -1;
+    return *slot ? hoist_strmap_put(m, *slot, (int64_t)i) : 0;
 }
 
 static hoist_nodeclaim *claim_by(const hoist_pipeline *p, const hoist_strmap *m, const char *key)
@@ -280,15 +325,20 @@ static hoist_nodeclaim *claim_add(hoist_pipeline *p, const char *name, const cha
 
 static void claim_remove(hoist_pipeline *p, hoist_nodeclaim *c)
 {
-    for (size_t i = 0; i < p->n_claims; i++) {
-        if (p->claims[i] != c)
-            continue;
-        p->claims[i] = p->claims[--p->n_claims];
-        claim_free(c);
-        if (reindex_claims(p) < 0)
-            LOG(p, HOIST_LOG_ERROR, "pipeline: out of memory re-indexing node claims");
+    size_t i = claim_index(p, c);
+    if (i == SIZE_MAX)
         return;
+    unindex_claim(p, i);
+    size_t last = --p->n_claims;
+    if (i != last) {
+        unindex_claim(p, last);
+        p->claims[i] = p->claims[last];
+        if (index_claim(p, i) < 0)
+            LOG(p, HOIST_LOG_ERROR, "pipeline: out of memory re-indexing node claims");
     }
+    if (c->state == HOIST_CLAIM_DRAINING)
+        p->n_draining--;
+    claim_free(c);
 }
 
 static int claim_set_string(char **slot, const char *v)
@@ -452,6 +502,7 @@ static void launch_finished(hoist_pipeline *p, unsigned id, const hoist_error *e
         return;
     }
     c->call_in_flight = false;
+    p->track_dirty = true;
     if (err) {
         p->stats.launch_failures++;
         if (err->code == HOIST_E_INSUFFICIENT_CAPACITY)
@@ -470,9 +521,9 @@ static void launch_finished(hoist_pipeline *p, unsigned id, const hoist_error *e
     c->capacity_type = m->capacity_type;
     c->price = m->price;
     if (claim_set_string(&c->instance_id, m->instance_id) < 0 ||
-        claim_set_string(&c->provider_id, m->provider_id) < 0 ||
+        claim_rekey(p, &p->by_provider_id, c, &c->provider_id, m->provider_id) < 0 ||
         claim_set_string(&c->instance_type, m->instance_type) < 0 ||
-        claim_set_string(&c->zone, m->zone) < 0 || reindex_claims(p) < 0)
+        claim_set_string(&c->zone, m->zone) < 0)
         LOG(p, HOIST_LOG_ERROR, "pipeline: out of memory recording launch of %s", c->name);
     count(p, "hoist_machines_launched_total", "Machines launched, by NodePool", "nodepool",
           c->nodepool, 1);
@@ -480,7 +531,7 @@ static void launch_finished(hoist_pipeline *p, unsigned id, const hoist_error *e
         terminate_claim(p, c, "terminated while launching");
         return;
     }
-    c->state = HOIST_CLAIM_LAUNCHED;
+    claim_state(p, c, HOIST_CLAIM_LAUNCHED);
     put_synthetic_node(p, c); /* now with the type, zone and capacity type launched */
 }
 
@@ -511,6 +562,7 @@ static void terminate_finished(hoist_pipeline *p, unsigned id, const hoist_error
     if (!c)
         return;
     c->call_in_flight = false;
+    p->track_dirty = true;
     if (err && err->code != HOIST_E_NOT_FOUND) {
         p->stats.termination_failures++;
         LOG(p, HOIST_LOG_WARN, "pipeline: terminate %s failed (retried): %s: %s", c->name,
@@ -554,7 +606,7 @@ static void on_terminate_done(void *arg, const hoist_error *err)
 /* Ask the provider to terminate c (once its instance is known). */
 static void terminate_claim(hoist_pipeline *p, hoist_nodeclaim *c, const char *why)
 {
-    c->state = HOIST_CLAIM_TERMINATING;
+    claim_state(p, c, HOIST_CLAIM_TERMINATING);
     if (c->call_in_flight || !c->instance_id)
         return; /* the launch answer (or the next step) gets here again */
     call_ref *ref = malloc(sizeof *ref);
@@ -574,6 +626,7 @@ static void terminate_claim(hoist_pipeline *p, hoist_nodeclaim *c, const char *w
     if (st != HOIST_OK) {
         free(ref);
         c->call_in_flight = false;
+        p->track_dirty = true;
         p->in_flight--;
         p->stats.termination_failures++;
         LOG(p, HOIST_LOG_WARN, "pipeline: terminate %s refused: %s: %s", c->name,
@@ -615,7 +668,7 @@ static void interruption(hoist_pipeline *p, const char *instance_id, uint64_t de
     }
     if (c->state == HOIST_CLAIM_TERMINATING || c->state == HOIST_CLAIM_DRAINING)
         return;
-    c->state = HOIST_CLAIM_DRAINING;
+    claim_state(p, c, HOIST_CLAIM_DRAINING);
     c->last_evict_ms = 0; /* the next drain pass evicts at once */
     hoist_cluster_clear_nominations_to(&p->cluster, c->node);
     if (p->env.sink && p->env.sink->taint &&
@@ -667,11 +720,11 @@ static void node_event(hoist_pipeline *p, hoist_object_op op, const json_t *node
         return;
     uint64_t now = now_ms(p);
     if (c->state == HOIST_CLAIM_LAUNCHING || c->state == HOIST_CLAIM_LAUNCHED) {
-        if (claim_set_string(&c->node, name) < 0 || reindex_claims(p) < 0) {
+        if (claim_rekey(p, &p->by_node, c, &c->node, name) < 0) {
             LOG(p, HOIST_LOG_ERROR, "pipeline: out of memory registering %s", c->name);
             return;
         }
-        c->state = HOIST_CLAIM_REGISTERED;
+        claim_state(p, c, HOIST_CLAIM_REGISTERED);
         c->registered_ms = now;
         p->stats.registered++;
         drop_synthetic_node(p, c);
@@ -690,7 +743,7 @@ static void node_event(hoist_pipeline *p, hoist_object_op op, const json_t *node
                 HOIST_TAINT_UNREGISTERED, name);
     }
     if (c->state == HOIST_CLAIM_REGISTERED && node_json_ready(node)) {
-        c->state = HOIST_CLAIM_READY;
+        claim_state(p, c, HOIST_CLAIM_READY);
         c->ready_ms = now;
     }
 }
@@ -879,6 +932,7 @@ static int launch_one(hoist_pipeline *p, const hoist_plan_claim *pc)
     if (rc != HOIST_OK) {
         free(ref);
         c->call_in_flight = false;
+        p->track_dirty = true;
         p->in_flight--;
         p->stats.launch_failures++;
         if (rc == HOIST_E_INSUFFICIENT_CAPACITY)
@@ -898,7 +952,7 @@ static int launch_one(hoist_pipeline *p, const hoist_plan_claim *pc)
         claim_remove(p, c);
         return 0;
     }
-    c->state = HOIST_CLAIM_LAUNCHING;
+    claim_state(p, c, HOIST_CLAIM_LAUNCHING);
     /* the synthetic node and nominations wait until the plan is freed */
     return 0;
 oom:
@@ -1033,14 +1087,13 @@ static hoist_nodeclaim *adopt_node(hoist_pipeline *p, const hoist_node *n, const
     if (!c)
         return NULL;
     const char *slash = n->provider_id ? strrchr(n->provider_id, '/') : NULL;
-    if (claim_set_string(&c->node, n->name) < 0 ||
-        claim_set_string(&c->provider_id, n->provider_id) < 0 ||
-        claim_set_string(&c->instance_id, slash ? slash + 1 : NULL) < 0 ||
-        reindex_claims(p) < 0) {
+    if (claim_rekey(p, &p->by_node, c, &c->node, n->name) < 0 ||
+        claim_rekey(p, &p->by_provider_id, c, &c->provider_id, n->provider_id) < 0 ||
+        claim_set_string(&c->instance_id, slash ? slash + 1 : NULL) < 0) {
         claim_remove(p, c);
         return NULL;
     }
-    c->state = HOIST_CLAIM_READY;
+    claim_state(p, c, HOIST_CLAIM_READY);
     return c;
 }
 
@@ -1140,7 +1193,7 @@ static int consolidate(hoist_pipeline *p, hoist_err *err)
             if (t->reason == HOIST_DISRUPT_EMPTY || t->n_pods == 0) {
                 terminate_claim(p, c, t->detail);
             } else {
-                c->state = HOIST_CLAIM_DRAINING;
+                claim_state(p, c, HOIST_CLAIM_DRAINING);
                 if (p->env.sink && p->env.sink->taint &&
                     p->env.sink->taint(p->env.sink->ctx, t->node, HOIST_TAINT_DISRUPTED, "",
                                        HOIST_TAINT_NO_SCHEDULE, true) < 0)
@@ -1162,10 +1215,7 @@ static int consolidate(hoist_pipeline *p, hoist_err *err)
  * evictions to the others every consolidate interval. */
 static void drain(hoist_pipeline *p)
 {
-    size_t n_draining = 0;
-    for (size_t i = 0; i < p->n_claims; i++)
-        n_draining += p->claims[i]->state == HOIST_CLAIM_DRAINING;
-    if (n_draining == 0)
+    if (p->n_draining == 0)
         return;
     uint64_t now = now_ms(p);
     hoist_objects *o = hoist_cluster_objects(&p->cluster);
@@ -1211,6 +1261,14 @@ static void drain(hoist_pipeline *p)
 /* Registration timeouts, retries of failed terminations, nomination expiry. */
 static void track(hoist_pipeline *p, uint64_t now, uint64_t *wake)
 {
+    /* nothing changed and nothing is due: skip the walk over every claim */
+    if (!p->track_dirty && now < p->track_due_ms) {
+        if (p->track_due_ms < *wake)
+            *wake = p->track_due_ms;
+        return;
+    }
+    p->track_dirty = false;
+    uint64_t due_min = UINT64_MAX;
     for (size_t i = 0; i < p->n_claims; i++) {
         hoist_nodeclaim *c = p->claims[i];
         if (c->state == HOIST_CLAIM_LAUNCHED) {
@@ -1220,8 +1278,8 @@ static void track(hoist_pipeline *p, uint64_t now, uint64_t *wake)
                 drop_synthetic_node(p, c);
                 requeue_pods(p, c, c->name);
                 terminate_claim(p, c, "its node never registered");
-            } else if (due < *wake) {
-                *wake = due;
+            } else if (due < due_min) {
+                due_min = due;
             }
         } else if (c->state == HOIST_CLAIM_TERMINATING && !c->call_in_flight) {
             terminate_claim(p, c, "retry");
@@ -1235,11 +1293,14 @@ static void track(hoist_pipeline *p, uint64_t now, uint64_t *wake)
                         "pipeline: %zu pods nominated to %s are still unbound; deciding again",
                         n, c->node);
                 requeue_pods(p, c, c->node);
-            } else if (due < *wake) {
-                *wake = due;
+            } else if (due < due_min) {
+                due_min = due;
             }
         }
     }
+    p->track_due_ms = due_min;
+    if (due_min < *wake)
+        *wake = due_min;
 }
 
 int hoist_pipeline_step(hoist_pipeline *p, uint64_t *wake_at_ms, hoist_err *err)

@@ -90,3 +90,26 @@ int hoist_strmap_put(hoist_strmap *m, const char *key, int64_t value)
     s->value = value;
     return 0;
 }
+
+bool hoist_strmap_del(hoist_strmap *m, const char *key)
+{
+    if (m->cap == 0)
+        return false;
+    hoist_strmap_slot *s = find_slot(m, key, hoist_hash_bytes(key, strlen(key)));
+    if (!s->key)
+        return false;
+    /* backward-shift deletion: move later keys of the same run into the hole
+     * unless their home slot lies cyclically in (hole, j] */
+    size_t mask = m->cap - 1, i = (size_t)(s - m->slots);
+    for (size_t j = (i + 1) & mask; m->slots[j].key; j = (j + 1) & mask) {
+        size_t home = (size_t)m->slots[j].hash & mask;
+        bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+        if (!stays) {
+            m->slots[i] = m->slots[j];
+            i = j;
+        }
+    }
+    memset(&m->slots[i], 0, sizeof m->slots[i]);
+    m->n--;
+    return true;
+}

@@ -36,5 +36,7 @@ void hoist_strmap_clear(hoist_strmap *m);
 bool hoist_strmap_get(const hoist_strmap *m, const char *key, int64_t *value);
 /* Insert or replace key -> value. Returns 0, or -1 when out of memory. */
 int hoist_strmap_put(hoist_strmap *m, const char *key, int64_t value);
+/* Remove key; true when it was there. The other keys stay where get finds them. */
+bool hoist_strmap_del(hoist_strmap *m, const char *key);
 
 #endif
