@@ -28,6 +28,7 @@ void hoist_usage_free(hoist_usage *u)
         free(u->slots[i].node);
         free(u->slots[i].pods);
         free(u->slots[i].ids);
+        free(u->slots[i].sets);
     }
     free_retired(u);
     free(u->retired);
@@ -121,6 +122,7 @@ static void slot_release(hoist_usage *u, size_t at)
     u->retired[u->n_retired++] = s->node;
     s->node = NULL;
     memset(&s->requested, 0, sizeof s->requested);
+    s->n_sets = 0;
     s->next_free = u->free_slot;
     u->free_slot = at;
     u->n_live_slots--;
@@ -143,6 +145,63 @@ static int links_reserve(hoist_usage *u, size_t id)
     return 0;
 }
 
+static uint64_t labels_hash_of(const hoist_pod *p)
+{
+    return p->labels_hash ? p->labels_hash : hoist_pod_labels_hash(p);
+}
+
+/* The label set of slot s that pod p belongs to, or NULL. */
+static hoist_label_set *set_find(hoist_node_usage *s, const hoist_pod *p, uint64_t h)
+{
+    for (size_t i = 0; i < s->n_sets; i++)
+        if (s->sets[i].hash == h && (s->sets[i].rep == p || hoist_pod_same_labels(s->sets[i].rep, p)))
+            return &s->sets[i];
+    return NULL;
+}
+
+/* Count p in its label set on slot s. 0 or -1. */
+static int set_add(hoist_node_usage *s, const hoist_pod *p)
+{
+    uint64_t h = labels_hash_of(p);
+    hoist_label_set *ls = set_find(s, p, h);
+    if (ls) {
+        ls->count++;
+        return 0;
+    }
+    if (s->n_sets == s->cap_sets) {
+        size_t cap = s->cap_sets ? s->cap_sets * 2 : 4;
+        hoist_label_set *v = realloc(s->sets, cap * sizeof *v);
+        if (!v)
+            return -1;
+        s->sets = v;
+        s->cap_sets = cap;
+    }
+    s->sets[s->n_sets++] = (hoist_label_set){p, h, 1};
+    return 0;
+}
+
+/* Uncount p (already removed from s->pods) from its label set; a set that
+ * loses its representative takes another of its pods. */
+static void set_remove(hoist_node_usage *s, const hoist_pod *p)
+{
+    uint64_t h = labels_hash_of(p);
+    hoist_label_set *ls = set_find(s, p, h);
+    if (!ls)
+        return;
+    if (--ls->count == 0) {
+        *ls = s->sets[--s->n_sets];
+        return;
+    }
+    if (ls->rep != p)
+        return;
+    for (size_t i = 0; i < s->n_pods; i++)
+        if (s->pods[i] != p && labels_hash_of(s->pods[i]) == h &&
+            hoist_pod_same_labels(s->pods[i], p)) {
+            ls->rep = s->pods[i];
+            return;
+        }
+}
+
 void hoist_usage_forget(hoist_usage *u, size_t id)
 {
     if (id >= u->cap_links || !u->links[id].pod)
@@ -161,14 +220,17 @@ void hoist_usage_forget(hoist_usage *u, size_t id)
             s->deletion_cost_sum -= p->has_deletion_cost ? p->deletion_cost : 0;
         }
         s->n_do_not_disrupt -= p->do_not_disrupt;
-        if (p->pod_anti_affinity.n)
+        if (p->pod_anti_affinity.n) {
             u->n_anti_affinity--;
+            s->n_anti_affinity--;
+        }
         size_t last = --s->n_pods;
         if (l->at != last) {
             s->pods[l->at] = s->pods[last];
             s->ids[l->at] = s->ids[last];
             u->links[s->ids[l->at]].at = l->at;
         }
+        set_remove(s, p);
         if (s->n_pods == 0)
             slot_release(u, at);
     }
@@ -204,6 +266,11 @@ int hoist_usage_track(hoist_usage *u, size_t id, const hoist_pod *p)
             }
             s->cap_pods = cap;
         }
+        if (set_add(s, p) < 0) {
+            if (s->n_pods == 0)
+                slot_release(u, at);
+            return -1;
+        }
         hoist_resources_add(&s->requested, &p->requests);
         if (!p->daemonset_owned) {
             s->n_work++;
@@ -211,8 +278,10 @@ int hoist_usage_track(hoist_usage *u, size_t id, const hoist_pod *p)
             s->deletion_cost_sum += p->has_deletion_cost ? p->deletion_cost : 0;
         }
         s->n_do_not_disrupt += p->do_not_disrupt;
-        if (p->pod_anti_affinity.n)
+        if (p->pod_anti_affinity.n) {
             u->n_anti_affinity++;
+            s->n_anti_affinity++;
+        }
         l->slot = at + 1;
         l->at = s->n_pods;
         s->pods[s->n_pods] = p;

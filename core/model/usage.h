@@ -29,6 +29,14 @@
 #include "model/objects.h"
 #include "util/strmap.h"
 
+/* Pods on one node with the same namespace and labels (so the same
+ * selectors match them): counted once, by a representative. */
+typedef struct hoist_label_set {
+    const hoist_pod *rep;         /* one of them (borrowed) */
+    uint64_t hash;                /* its labels_hash */
+    uint32_t count;
+} hoist_label_set;
+
 /* One node's pods and their sums. */
 typedef struct hoist_node_usage {
     char *node;                   /* node name (owned); NULL = free slot */
@@ -37,6 +45,9 @@ typedef struct hoist_node_usage {
     uint32_t n_do_not_disrupt;    /* pods with the do-not-disrupt annotation */
     int64_t priority_sum;         /* spec.priority over the workload pods */
     int64_t deletion_cost_sum;    /* pod-deletion-cost over the workload pods */
+    uint32_t n_anti_affinity;     /* pods with required pod anti-affinity */
+    size_t n_sets, cap_sets;
+    hoist_label_set *sets;        /* its pods grouped by namespace and labels */
     size_t n_pods, cap_pods;
     const hoist_pod **pods;       /* borrowed, in no particular order */
     size_t *ids;                  /* the owner's id of each pod */

@@ -1908,22 +1908,28 @@ static const match_memo *matching_memo(sched *s, const hoist_pod *p)
     return slot;
 }
 
-static int count_bound(sched *s, const hoist_pod *p, bin *b)
+/* Count `n` running pods on bin b with pod p's namespace and labels in the
+ * groups whose selector matches them. */
+static int count_bound(sched *s, const hoist_pod *p, uint32_t n, bin *b)
 {
     const match_memo *mm = matching_memo(s, p);
     if (!mm)
         return oom(s);
-    const int32_t *m = mm->m;
-    long n = mm->n;
-    for (long i = 0; i < n; i++) {
-        hoist_group *g = s->topo.groups[m[i]];
+    for (long i = 0; i < mm->n; i++) {
+        hoist_group *g = s->topo.groups[mm->m[i]];
         int d = bin_domain(b, g->key);
         if (d >= 0) {
-            if (hoist_counts_add(&g->count, d, 1) < 0)
+            if (hoist_counts_add(&g->count, d, (int32_t)n) < 0)
                 return oom(s);
-            g->total++;
+            g->total += n;
         }
     }
+    return 0;
+}
+
+/* Record the anti-affinity terms running pod p on bin b holds. */
+static int count_owner(sched *s, const hoist_pod *p, bin *b)
+{
     /* anti-affinity a running pod holds keeps matching new pods away */
     for (size_t i = 0; i < p->pod_anti_affinity.n; i++) {
         hoist_group *g = hoist_topology_term_group(&s->topo, p, &p->pod_anti_affinity.items[i],
@@ -2340,8 +2346,12 @@ static int setup_bins(sched *s)
         if (!u)
             continue;
         b->used = u->requested;
-        for (size_t k = 0; count && k < u->n_pods; k++)
-            if (count_bound(s, u->pods[k], b) < 0)
+        /* pods with the same labels count once per node, by their label set */
+        for (size_t k = 0; count && k < u->n_sets; k++)
+            if (count_bound(s, u->sets[k].rep, u->sets[k].count, b) < 0)
+                return -1;
+        for (size_t k = 0; count && u->n_anti_affinity && k < u->n_pods; k++)
+            if (u->pods[k]->pod_anti_affinity.n && count_owner(s, u->pods[k], b) < 0)
                 return -1;
     }
     return 0;
