@@ -12,6 +12,7 @@ int hoist_cmd_catalog(int argc, char **argv);  /* hoist catalog -f F... */
 int hoist_cmd_plan(int argc, char **argv);     /* hoist plan -f F... */
 int hoist_cmd_policy(int argc, char **argv);   /* hoist policy check F */
 int hoist_cmd_simulate(int argc, char **argv); /* hoist simulate --trace F -f F... */
+int hoist_cmd_sim(int argc, char **argv);      /* hoist sim serve [-f F...] */
 int hoist_cmd_trace(int argc, char **argv);    /* hoist trace generate|import-csv|check */
 
 #endif

@@ -29,6 +29,7 @@ static void usage(FILE *out)
             "                               capacity, allocatable and offerings\n"
             "  simulate --trace F -f F...   replay a workload trace through hoist in a\n"
             "                               simulated cluster and report cost and waits\n"
+            "  sim serve [-f FILE]...       serve a simulated cluster over the Kubernetes API\n"
             "  trace generate|import-csv|check\n"
             "                               make, convert or check workload traces\n"
             "  policy check F.lua           load a Lua policy, run its hooks on a fixture\n"
@@ -57,6 +58,8 @@ int main(int argc, char **argv)
         return hoist_cmd_plugin(argc - 1, argv + 1);
     if (!strcmp(cmd, "simulate"))
         return hoist_cmd_simulate(argc - 1, argv + 1);
+    if (!strcmp(cmd, "sim"))
+        return hoist_cmd_sim(argc - 1, argv + 1);
     if (!strcmp(cmd, "trace"))
         return hoist_cmd_trace(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {

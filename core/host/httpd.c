@@ -541,6 +541,20 @@ int hoist_httpd_handle(hoist_httpd *d, const char *method, const char *prefix,
     return 0;
 }
 
+void hoist_httpd_unhandle(hoist_httpd *d, void *arg)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < d->n_routes; i++) {
+        if (d->routes[i].arg == arg) {
+            free(d->routes[i].prefix);
+            free(d->routes[i].method);
+        } else {
+            d->routes[o++] = d->routes[i];
+        }
+    }
+    d->n_routes = o;
+}
+
 static void on_handle_closed(uv_handle_t *h)
 {
     hoist_httpd *d = h->data;

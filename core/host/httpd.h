@@ -56,6 +56,9 @@ int hoist_httpd_port(const hoist_httpd *d);
 int hoist_httpd_handle(hoist_httpd *d, const char *method, const char *prefix,
                        hoist_httpd_handler handler, void *arg, hoist_err *err);
 
+/* Remove every route whose handler argument is `arg`. */
+void hoist_httpd_unhandle(hoist_httpd *d, void *arg);
+
 /* End every stream (their closed callbacks run now), stop listening, and
  * close the server. Memory is released once the loop has run the handles'
  * close callbacks: run the loop before uv_loop_close(). NULL is fine. */
