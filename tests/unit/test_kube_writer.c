@@ -6,10 +6,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "kube/events.h"
+#include "kube/sink.h"
 #include "kube/writer.h"
 #include "kube_fake_server.h"
 
@@ -29,8 +32,15 @@ typedef struct fixture {
     hoist_http *http;
     hoist_kube_config kube;
     hoist_kube_writer *w;
+    hoist_kube_events *ev;
+    uint64_t now;              /* the events' fake clock (unix ms) */
     results res;
 } fixture;
+
+static uint64_t fake_now(void *arg)
+{
+    return ((fixture *)arg)->now;
+}
 
 static void on_result(void *arg, const hoist_kube_write_result *r)
 {
@@ -82,8 +92,29 @@ static fixture *setup(void)
     return setup_with(NULL, false);
 }
 
+/* A fixture with an event recorder too (cfg may be NULL), its clock at 2024-05-01T12:00:00Z. */
+static fixture *setup_events(const hoist_kube_events_config *extra)
+{
+    fixture *f = setup();
+    f->now = 1714564800000ull;
+    hoist_kube_events_config cfg = {0};
+    if (extra)
+        cfg = *extra;
+    cfg.now_ms = fake_now;
+    cfg.clock_arg = f;
+    cfg.instance = "hoist-0";
+    cfg.retry.base_ms = 1;
+    cfg.retry.cap_ms = 4;
+    hoist_kube_client c = {&f->loop, f->http, &f->kube, NULL};
+    hoist_err err = {{0}};
+    f->ev = hoist_kube_events_new(&c, &cfg, &err);
+    assert_non_null(f->ev);
+    return f;
+}
+
 static void teardown(fixture *f)
 {
+    hoist_kube_events_close(f->ev);
     hoist_kube_writer_close(f->w);
     hoist_http_close(f->http);
     uv_run(&f->loop, UV_RUN_DEFAULT);
@@ -94,23 +125,28 @@ static void teardown(fixture *f)
 }
 
 typedef struct ticker {
-    hoist_kube_writer *w;
+    fixture *f;
     long ticks;
 } ticker;
+
+static bool idle(const fixture *f)
+{
+    return hoist_kube_writer_pending(f->w) == 0 && hoist_kube_events_pending(f->ev) == 0;
+}
 
 static void on_tick(uv_timer_t *t)
 {
     ticker *k = t->data;
-    if (hoist_kube_writer_pending(k->w) == 0 || ++k->ticks > 5000) /* hang guard only */
+    if (idle(k->f) || ++k->ticks > 5000) /* hang guard only */
         uv_stop(t->loop);
 }
 
-/* Run the loop until every write finished. */
+/* Run the loop until every write and Event finished. */
 static void run_idle(fixture *f)
 {
-    if (hoist_kube_writer_pending(f->w) == 0)
+    if (idle(f))
         return;
-    ticker k = {f->w, 0};
+    ticker k = {f, 0};
     uv_timer_t t;
     assert_int_equal(uv_timer_init(&f->loop, &t), 0);
     t.data = &k;
@@ -118,7 +154,7 @@ static void run_idle(fixture *f)
     uv_run(&f->loop, UV_RUN_DEFAULT);
     uv_close((uv_handle_t *)&t, NULL);
     uv_run(&f->loop, UV_RUN_NOWAIT);
-    assert_int_equal(hoist_kube_writer_pending(f->w), 0);
+    assert_true(idle(f));
 }
 
 /* The body of the nth request `method path`; asserts it exists. Caller frees. */
@@ -602,6 +638,232 @@ static void test_close_with_writes_in_flight(void **state)
     teardown(f); /* closes with everything pending: no callback, no leak */
 }
 
+
+/* ---- Events ------------------------------------------------------------------------- */
+
+/* The name the recorder gives the nth Event (from 0) made at unix ms `at`. */
+static void expected_name(char *buf, size_t size, const char *pod, uint64_t at, unsigned nth)
+{
+    snprintf(buf, size, "%s.%" PRIx64, pod, at * 1000000u + nth);
+}
+
+static void test_event_created(void **state)
+{
+    (void)state;
+    fixture *f = setup_events(NULL);
+    const char *coll = "/api/v1/namespaces/shop/events";
+    kfs_route(f->srv, "POST", coll, &(kfs_reply){.status = 201, .body = "{}"}, -1);
+    hoist_err err = {{0}};
+    assert_int_equal(hoist_kube_event_nominated(f->ev, "shop", "web-1", "default-1", true, &err),
+                     0);
+    run_idle(f);
+    char name[128], want[1024];
+    expected_name(name, sizeof name, "web-1", f->now, 0);
+    snprintf(want, sizeof want,
+             "{\"apiVersion\":\"v1\",\"kind\":\"Event\",\"metadata\":{\"name\":\"%s\","
+             "\"namespace\":\"shop\"},\"involvedObject\":{\"apiVersion\":\"v1\",\"kind\":\"Pod\","
+             "\"namespace\":\"shop\",\"name\":\"web-1\"},\"reason\":\"Nominated\",\"message\":"
+             "\"nominated for new node default-1\",\"type\":\"Normal\",\"count\":1,"
+             "\"firstTimestamp\":\"2024-05-01T12:00:00Z\",\"lastTimestamp\":"
+             "\"2024-05-01T12:00:00Z\",\"source\":{\"component\":\"hoist\"},"
+             "\"reportingComponent\":\"hoist\",\"reportingInstance\":\"hoist-0\"}",
+             name);
+    char ctype[128];
+    char *body = body_of(f, "POST", coll, 0, ctype, sizeof ctype);
+    assert_string_equal(body, want);
+    assert_string_equal(ctype, "application/json");
+    free(body);
+    const hoist_kube_events_stats *st = hoist_kube_events_get_stats(f->ev);
+    assert_int_equal(st->created, 1);
+    assert_int_equal(st->emitted, 1);
+
+    /* an existing Node says so */
+    assert_int_equal(hoist_kube_event_nominated(f->ev, "shop", "web-2", "ip-10-0-0-1", false,
+                                                &err),
+                     0);
+    run_idle(f);
+    body = body_of(f, "POST", coll, 1, NULL, 0);
+    assert_non_null(strstr(body, "\"message\":\"nominated for existing node ip-10-0-0-1\""));
+    free(body);
+    teardown(f);
+}
+
+static void test_event_aggregated(void **state)
+{
+    (void)state;
+    fixture *f = setup_events(NULL);
+    const char *coll = "/api/v1/namespaces/shop/events";
+    kfs_route(f->srv, "POST", coll, &(kfs_reply){.status = 201, .body = "{}"}, -1);
+    char name[128], path[256];
+    expected_name(name, sizeof name, "web-1", f->now, 0);
+    snprintf(path, sizeof path, "%s/%s", coll, name);
+    kfs_route(f->srv, "PATCH", path, &(kfs_reply){.body = "{}"}, 1);
+    kfs_route(f->srv, "PATCH", path, &(kfs_reply){.status = 404, .body = "{}"}, -1);
+    hoist_err err = {{0}};
+    const char *why = "no instance type fits 3 GPUs";
+    assert_int_equal(hoist_kube_event_unschedulable(f->ev, "shop", "web-1", why, &err), 0);
+    run_idle(f);
+    f->now += 1000;
+    assert_int_equal(hoist_kube_event_unschedulable(f->ev, "shop", "web-1", why, &err), 0);
+    run_idle(f);
+    assert_int_equal(kfs_seen_count(f->srv, "POST", coll), 1); /* not a second Event */
+    assert_int_equal(kfs_seen_count(f->srv, "PATCH", path), 1);
+    char ctype[128];
+    char *body = body_of(f, "PATCH", path, 0, ctype, sizeof ctype);
+    assert_string_equal(body, "{\"count\":2,\"lastTimestamp\":\"2024-05-01T12:00:01Z\"}");
+    assert_string_equal(ctype, "application/strategic-merge-patch+json");
+    free(body);
+    body = body_of(f, "POST", coll, 0, NULL, 0);
+    assert_non_null(strstr(body, "\"reason\":\"FailedScaling\",\"message\":\"hoist cannot place "
+                                 "the pod: no instance type fits 3 GPUs\",\"type\":\"Warning\""));
+    free(body);
+
+    /* two more while nothing is in flight, then the Event expired on the server (404):
+     * it is created again with the whole count */
+    f->now += 1000;
+    assert_int_equal(hoist_kube_event_unschedulable(f->ev, "shop", "web-1", why, &err), 0);
+    f->now += 1000;
+    assert_int_equal(hoist_kube_event_unschedulable(f->ev, "shop", "web-1", why, &err), 0);
+    run_idle(f);
+    const hoist_kube_events_stats *st = hoist_kube_events_get_stats(f->ev);
+    assert_int_equal(st->recreated, 1);
+    assert_int_equal(kfs_seen_count(f->srv, "POST", coll), 2);
+    body = body_of(f, "POST", coll, 1, NULL, 0);
+    assert_non_null(strstr(body, "\"count\":4,"));
+    assert_null(strstr(body, name)); /* a new name */
+    free(body);
+
+    /* another message is another Event; the same one after the window too */
+    assert_int_equal(hoist_kube_event_unschedulable(f->ev, "shop", "web-1", "other", &err), 0);
+    f->now += HOIST_KUBE_EVENT_WINDOW_MS + 1;
+    assert_int_equal(hoist_kube_event_unschedulable(f->ev, "shop", "web-1", why, &err), 0);
+    run_idle(f);
+    assert_int_equal(kfs_seen_count(f->srv, "POST", coll), 4);
+    body = body_of(f, "POST", coll, 3, NULL, 0);
+    assert_non_null(strstr(body, "\"count\":1,"));
+    free(body);
+    assert_int_equal(st->aggregated, 3);
+    assert_int_equal(st->created, 4);
+    assert_int_equal(st->failures, 0);
+    teardown(f);
+}
+
+static void test_event_rate_limit(void **state)
+{
+    (void)state;
+    hoist_kube_events_config cfg = {.burst = 3, .refill_ms = 1000, .global_burst = 5,
+                                    .global_refill_ms = 100};
+    fixture *f = setup_events(&cfg);
+    kfs_route(f->srv, "POST", "/api/v1/namespaces/ns/events", &(kfs_reply){.status = 201}, -1);
+    hoist_err err = {{0}};
+    int sent = 0, dropped = 0;
+    for (int i = 0; i < 5; i++) {
+        char msg[32];
+        snprintf(msg, sizeof msg, "reason %d", i);
+        int rc = hoist_kube_event_unschedulable(f->ev, "ns", "a", msg, &err);
+        assert_true(rc == 0 || rc == 1);
+        rc == 0 ? sent++ : dropped++;
+    }
+    assert_int_equal(sent, 3);
+    assert_int_equal(dropped, 2);
+    /* another pod has its own bucket; the global one (5) runs out after two more */
+    assert_int_equal(hoist_kube_event_unschedulable(f->ev, "ns", "b", "x", &err), 0);
+    assert_int_equal(hoist_kube_event_unschedulable(f->ev, "ns", "c", "x", &err), 0);
+    assert_int_equal(hoist_kube_event_unschedulable(f->ev, "ns", "d", "x", &err), 1);
+    /* time gives tokens back: one per refill period per pod */
+    f->now += 1000;
+    assert_int_equal(hoist_kube_event_unschedulable(f->ev, "ns", "a", "later 1", &err), 0);
+    assert_int_equal(hoist_kube_event_unschedulable(f->ev, "ns", "a", "later 2", &err), 1);
+    run_idle(f);
+    const hoist_kube_events_stats *st = hoist_kube_events_get_stats(f->ev);
+    assert_int_equal(st->rate_limited, 4);
+    assert_int_equal(st->emitted, 10);
+    assert_int_equal(kfs_seen_count(f->srv, "POST", "/api/v1/namespaces/ns/events"), 6);
+    teardown(f);
+}
+
+static void test_event_bad_input_and_failures(void **state)
+{
+    (void)state;
+    fixture *f = setup_events(NULL);
+    kfs_route(f->srv, "POST", "/api/v1/namespaces/locked/events",
+              &(kfs_reply){.status = 403, .body = "{\"message\":\"events is forbidden\"}"}, -1);
+    hoist_err err = {{0}};
+    assert_int_equal(hoist_kube_event_pod(f->ev, "a", "b", "Info", "R", "m", &err), -1);
+    assert_non_null(strstr(err.msg, "type: must be Normal or Warning"));
+    assert_int_equal(hoist_kube_event_pod(f->ev, "", "b", "Normal", "R", "m", &err), -1);
+    assert_non_null(strstr(err.msg, "missing namespace"));
+    assert_int_equal(hoist_kube_event_unschedulable(f->ev, "locked", "p", "x", &err), 0);
+    run_idle(f);
+    const hoist_kube_events_stats *st = hoist_kube_events_get_stats(f->ev);
+    assert_int_equal(st->failures, 1);
+    assert_int_equal(st->created, 0);
+    /* a very long message is cut, not refused */
+    char *longmsg = malloc(5000);
+    memset(longmsg, 'x', 4999);
+    longmsg[4999] = '\0';
+    kfs_route(f->srv, "POST", "/api/v1/namespaces/big/events", &(kfs_reply){.status = 201}, -1);
+    assert_int_equal(hoist_kube_event_pod(f->ev, "big", "p", "Normal", "R", longmsg, &err), 0);
+    free(longmsg);
+    run_idle(f);
+    char *body = body_of(f, "POST", "/api/v1/namespaces/big/events", 0, NULL, 0);
+    const char *m = strstr(body, "\"message\":\"");
+    assert_non_null(m);
+    assert_int_equal(strspn(m + 11, "x"), HOIST_KUBE_EVENT_MAX_MESSAGE);
+    free(body);
+    teardown(f);
+}
+
+/* ---- the pipeline's sink ----------------------------------------------------------------- */
+
+static bool claim_names(void *arg, const char *node)
+{
+    (void)arg;
+    return !strncmp(node, "default-", 8);
+}
+
+static void test_sink(void **state)
+{
+    (void)state;
+    fixture *f = setup_events(NULL);
+    kfs_route(f->srv, "POST", "/api/v1/namespaces/shop/events", &(kfs_reply){.status = 201}, -1);
+    kfs_route(f->srv, "POST", "/api/v1/namespaces/shop/pods/web-1/eviction",
+              &(kfs_reply){.status = 201}, -1);
+    kfs_route(f->srv, "GET", "/api/v1/nodes/n1", &(kfs_reply){.body = node_a}, -1);
+    kfs_route(f->srv, "PATCH", "/api/v1/nodes/n1", &(kfs_reply){.body = "{}"}, -1);
+    kfs_route(f->srv, "DELETE", "/api/v1/nodes/n1", &(kfs_reply){.body = "{}"}, -1);
+    hoist_kube_sink k = {f->w, f->ev, claim_names, NULL, NULL};
+    hoist_sink s;
+    hoist_kube_sink_bind(&k, &s);
+    s.nominated(s.ctx, "shop", "web-1", "default-3");
+    s.nominated(s.ctx, "shop", "web-2", "n1");
+    s.unschedulable(s.ctx, "shop", "web-3", "too big");
+    assert_int_equal(s.evict(s.ctx, "shop", "web-1"), 0);
+    assert_int_equal(s.taint(s.ctx, "n1", "hoist.dev/disrupted", "", HOIST_TAINT_NO_SCHEDULE,
+                             true),
+                     0);
+    assert_int_equal(s.delete_node(s.ctx, "n1"), 0);
+    assert_int_equal(s.taint(s.ctx, "", "k", "", HOIST_TAINT_NO_SCHEDULE, true), -1);
+    run_idle(f);
+    assert_int_equal(kfs_seen_count(f->srv, "POST", "/api/v1/namespaces/shop/events"), 3);
+    char *body = body_of(f, "POST", "/api/v1/namespaces/shop/events", 0, NULL, 0);
+    assert_non_null(strstr(body, "nominated for new node default-3"));
+    free(body);
+    body = body_of(f, "POST", "/api/v1/namespaces/shop/events", 1, NULL, 0);
+    assert_non_null(strstr(body, "nominated for existing node n1"));
+    free(body);
+    assert_int_equal(kfs_seen_count(f->srv, "POST", "/api/v1/namespaces/shop/pods/web-1/eviction"),
+                     1);
+    assert_int_equal(kfs_seen_count(f->srv, "PATCH", "/api/v1/nodes/n1"), 1);
+    assert_int_equal(kfs_seen_count(f->srv, "DELETE", "/api/v1/nodes/n1"), 1);
+    /* without a writer or recorder the writes are skipped, not crashed on */
+    hoist_kube_sink none = {0};
+    hoist_kube_sink_bind(&none, &s);
+    s.nominated(s.ctx, "a", "b", "c");
+    assert_int_equal(s.evict(s.ctx, "a", "b"), 0);
+    teardown(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -618,6 +880,11 @@ int main(void)
         cmocka_unit_test(test_node_writes_serialized),
         cmocka_unit_test(test_malformed_node),
         cmocka_unit_test(test_close_with_writes_in_flight),
+        cmocka_unit_test(test_event_created),
+        cmocka_unit_test(test_event_aggregated),
+        cmocka_unit_test(test_event_rate_limit),
+        cmocka_unit_test(test_event_bad_input_and_failures),
+        cmocka_unit_test(test_sink),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
