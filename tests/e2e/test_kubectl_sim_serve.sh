@@ -27,6 +27,28 @@ failures=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 has() { case "$2" in *"$1"*) ;; *) fail "$3: output lacks '$1': $2" ;; esac; }
 
+# bad input: usage errors (2) and files that cannot be served (1), named
+expect_fail() {
+    want_rc=$1 want=$2
+    shift 2
+    err=$("$HOIST" sim serve --listen 127.0.0.1:0 "$@" 2>&1 >/dev/null)
+    rc=$?
+    [ "$rc" -eq "$want_rc" ] || fail "hoist sim serve $*: exit $rc, wanted $want_rc ($err)"
+    case "$err" in *"$want"*) ;; *) fail "hoist sim serve $*: message '$err' lacks '$want'" ;; esac
+}
+expect_fail 2 '--listen "nowhere": expected HOST:PORT' --listen nowhere
+expect_fail 2 'port in 0..65535' --listen 127.0.0.1:99999
+expect_fail 2 '--bookmark-interval "0"' --bookmark-interval 0
+expect_fail 2 'unexpected argument "extra"' extra
+expect_fail 1 "$T/missing.yaml" -f "$T/missing.yaml"
+expect_fail 1 'unknown-kind.yaml:2: Deployment web: apiVersion/kind: not served (apps/v1)' \
+    -f "$D/unknown-kind.yaml"
+expect_fail 1 'bad-name.yaml:8: Pod default/Web_Two: Pod "Web_Two" is invalid: metadata.name' \
+    -f "$D/bad-name.yaml"
+expect_fail 1 'listen address "256.1.1.1": not an IPv4 or IPv6 address' --listen 256.1.1.1:0
+out=$("$HOIST" sim --help 2>&1) || fail "hoist sim --help: $out"
+has "hoist sim serve" "$out" "hoist sim --help"
+
 "$HOIST" sim serve --listen 127.0.0.1:0 --port-file "$T/port" --kubeconfig-out "$T/kubeconfig" \
     -f "$D/world.yaml" >"$T/server.out" 2>"$T/server.err" &
 SERVER=$!
