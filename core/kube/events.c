@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
 
@@ -120,14 +119,6 @@ struct hoist_kube_events {
 };
 
 static const char log_component[] = "kube/events";
-
-static uint64_t real_now_ms(void *arg)
-{
-    (void)arg;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static uint64_t now_ms(const hoist_kube_events *ev)
 {
@@ -464,7 +455,7 @@ hoist_kube_events *hoist_kube_events_new(const hoist_kube_client *client,
     if (!c->max_entries)
         c->max_entries = HOIST_KUBE_EVENT_MAX_ENTRIES;
     if (!c->now_ms)
-        c->now_ms = real_now_ms;
+        c->now_ms = hoist_kube_real_clock_ms;
     ev->component = strdup(c->component ? c->component : "hoist");
     ev->instance = c->instance ? strdup(c->instance) : NULL;
     c->component = c->instance = NULL;

@@ -51,9 +51,6 @@
 #define HOIST_KUBE_REASON_NOMINATED "Nominated"
 #define HOIST_KUBE_REASON_FAILED_SCALING "FailedScaling"
 
-/* A clock: unix time in ms. */
-typedef uint64_t (*hoist_kube_clock_fn)(void *arg);
-
 typedef struct hoist_kube_events_config {
     const char *component;      /* source.component and reportingComponent; NULL = "hoist" */
     const char *instance;       /* reportingInstance (e.g. the host name); NULL = none */

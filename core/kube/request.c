@@ -81,6 +81,14 @@ const char *hoist_kube_time(uint64_t unix_ms, bool micro, char *buf, size_t size
     return buf;
 }
 
+uint64_t hoist_kube_real_clock_ms(void *arg)
+{
+    (void)arg;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 static void on_closed(uv_handle_t *h)
 {
     hoist_kube_request *r = h->data;

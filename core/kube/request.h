@@ -70,6 +70,11 @@ typedef struct hoist_kube_result {
 
 typedef void (*hoist_kube_done_cb)(void *arg, const hoist_kube_result *res);
 
+/* A clock: unix time in ms (injectable where decisions depend on time). */
+typedef uint64_t (*hoist_kube_clock_fn)(void *arg);
+/* The system's real-time clock as a hoist_kube_clock_fn (arg unused). */
+uint64_t hoist_kube_real_clock_ms(void *arg);
+
 typedef struct hoist_kube_request hoist_kube_request;
 
 /* Start `method path` (path from the server root, query included) with an
