@@ -149,6 +149,10 @@ const char *hoist_label_canonical(const char *key)
 {
     if (!key)
         return NULL;
+    /* every alias starts with 'k', 'f' or 'b': most keys leave here (this runs
+     * for every label lookup) */
+    if (key[0] != 'k' && key[0] != 'f' && key[0] != 'b')
+        return key;
     for (size_t i = 0; i < N_ALIASES; i++)
         if (strcmp(key, label_aliases[i].alias) == 0)
             return label_aliases[i].canonical;

@@ -33,7 +33,8 @@ struct hoist_cluster_entry {
     char *text;         /* compact JSON of the current version (malloc) */
     int kind;           /* K_* */
     size_t pos;         /* position in the snapshot's array of that kind */
-    size_t bytes;       /* snapshot arena bytes of its decode */
+    hoist_arena arena;  /* the decoded object's memory (its own, so a delete or
+                           an update frees it at once) */
     bool bound;         /* the pod's spec.nodeName is set */
     char *nominated;    /* node the pod is nominated to (malloc), or NULL */
     size_t nom_pos;     /* position in c->nominated while nominated */
@@ -232,6 +233,7 @@ static size_t entry_new(hoist_cluster *c)
 static void entry_release(hoist_cluster *c, size_t pos)
 {
     hoist_cluster_entry *e = &c->entries[pos];
+    hoist_arena_free(&e->arena);
     free(e->key);
     free(e->text);
     free(e->nominated);
@@ -255,7 +257,8 @@ static int owners_reserve(hoist_cluster *c, int k)
     return 0;
 }
 
-/* Drop the snapshot object of entry pos from its array (the entry stays). */
+/* Drop the snapshot object of entry pos from its array and free its memory
+ * (the entry stays). Its pod, if any, must no longer be in the usage index. */
 static void drop_object(hoist_cluster *c, size_t pos)
 {
     hoist_cluster_entry *e = &c->entries[pos];
@@ -264,9 +267,8 @@ static void drop_object(hoist_cluster *c, size_t pos)
     array_swap_remove(&c->objects, k, at);
     c->owners[k][at] = c->owners[k][last];
     c->entries[c->owners[k][at]].pos = at;
-    c->live_bytes -= e->bytes;
-    c->garbage_bytes += e->bytes;
-    e->bytes = 0;
+    c->live_bytes -= e->arena.allocated;
+    hoist_arena_free(&e->arena);
 }
 
 /* ---- nominations ------------------------------------------------------- */
@@ -341,16 +343,22 @@ static void strip_source(hoist_err *err)
                 strlen(err->msg + sizeof prefix - 1) + 1);
 }
 
+/* Small blocks: one object's decode takes a few KiB. */
+#define OBJECT_ARENA_BLOCK 1024
+
 /* Decode obj into objects (in which owners[k] has room) as the last element
- * of kind k's array; *bytes gets the arena bytes it used. Arena bytes of a
- * refused decode are added to *garbage. 0 or -1 with err. */
-static int decode(hoist_objects *o, const json_t *obj, int k, size_t *bytes, size_t *garbage,
-                  hoist_err *err)
+ * of kind k's array, in an arena of its own (*arena; nothing to free when
+ * refused). 0 or -1 with err. */
+static int decode(hoist_objects *o, const json_t *obj, int k, hoist_arena *arena, hoist_err *err)
 {
     hoist_source src = {SOURCE_NAME, 0, 0};
-    size_t before = o->arena.allocated, n = *kind_count(o, k);
+    size_t n = *kind_count(o, k);
+    /* the decoder allocates in o->arena: lend it the object's own */
+    hoist_arena shared = o->arena;
+    hoist_arena_init(&o->arena, OBJECT_ARENA_BLOCK);
     int rc = hoist_objects_add_json(o, obj, &src, err);
-    size_t used = o->arena.allocated - before;
+    *arena = o->arena;
+    o->arena = shared;
     if (rc == 0 && *kind_count(o, k) != n + 1) {
         /* cannot happen: the kind was checked before */
         *kind_count(o, k) = n;
@@ -359,10 +367,9 @@ static int decode(hoist_objects *o, const json_t *obj, int k, size_t *bytes, siz
     }
     if (rc < 0) {
         strip_source(err);
-        *garbage += used;
+        hoist_arena_free(arena);
         return -1;
     }
-    *bytes = used;
     return 0;
 }
 
@@ -406,93 +413,6 @@ static int identify(const json_t *obj, const char *default_kind, const char **ki
     return 0;
 }
 
-/* ---- compaction -------------------------------------------------------- */
-
-int hoist_cluster_compact(hoist_cluster *c, hoist_err *err)
-{
-    hoist_objects fresh;
-    hoist_objects_init(&fresh);
-    fresh.names = c->objects.names; /* keep slot numbers; moved back on failure */
-    size_t *owners[HOIST_CLUSTER_N_KINDS] = {0};
-    size_t cap_owners[HOIST_CLUSTER_N_KINDS] = {0};
-    size_t *pos = malloc((c->n_entries ? c->n_entries : 1) * sizeof *pos);
-    size_t *bytes = malloc((c->n_entries ? c->n_entries : 1) * sizeof *bytes);
-    size_t live = 0, garbage = 0;
-    int rc = pos && bytes ? 0 : -1;
-    for (int k = 0; rc == 0 && k < HOIST_CLUSTER_N_KINDS; k++) {
-        cap_owners[k] = *kind_count(&c->objects, k) ? *kind_count(&c->objects, k) : 1;
-        if (!(owners[k] = malloc(cap_owners[k] * sizeof *owners[k])))
-            rc = -1;
-    }
-    if (rc < 0)
-        hoist_errf(err, "compact: out of memory");
-    /* Decode each kind's objects in their current order. */
-    for (int k = 0; rc == 0 && k < HOIST_CLUSTER_N_KINDS; k++) {
-        for (size_t i = 0; rc == 0 && i < *kind_count(&c->objects, k); i++) {
-            size_t ei = c->owners[k][i];
-            const hoist_cluster_entry *e = &c->entries[ei];
-            json_error_t jerr;
-            json_t *obj = json_loads(e->text, 0, &jerr);
-            if (!obj) {
-                rc = hoist_errf(err, "compact: %s: stored text unreadable: %s", e->key, jerr.text);
-                break;
-            }
-            rc = decode(&fresh, obj, k, &bytes[ei], &garbage, err);
-            json_decref(obj);
-            if (rc < 0) {
-                hoist_err_prefix(err, "compact");
-                break;
-            }
-            pos[ei] = i;
-            owners[k][i] = ei;
-            live += bytes[ei];
-        }
-    }
-    if (rc < 0) {
-        c->objects.names = fresh.names;
-        hoist_resource_names_init(&fresh.names);
-        hoist_objects_free(&fresh);
-        for (int k = 0; k < HOIST_CLUSTER_N_KINDS; k++)
-            free(owners[k]);
-        free(pos);
-        free(bytes);
-        return -1;
-    }
-    /* Switch over: nothing below can fail. */
-    for (int k = 0; k < HOIST_CLUSTER_N_KINDS; k++) {
-        for (size_t i = 0; i < *kind_count(&c->objects, k); i++) {
-            hoist_cluster_entry *e = &c->entries[owners[k][i]];
-            e->pos = pos[owners[k][i]];
-            e->bytes = bytes[owners[k][i]];
-        }
-        free(c->owners[k]);
-        c->owners[k] = owners[k];
-        c->cap_owners[k] = cap_owners[k];
-    }
-    hoist_resource_names_init(&c->objects.names); /* moved to fresh */
-    hoist_usage_reset(&c->usage); /* it reads the old pods: before they go */
-    hoist_objects_free(&c->objects);
-    c->objects = fresh;
-    c->objects.usage = &c->usage;
-    for (size_t i = 0; i < c->n_nominated; i++)
-        entry_pod(c, c->nominated[i])->node_name = c->entries[c->nominated[i]].nominated;
-    c->usage_stale = !usage_rebuild(c);
-    c->live_bytes = live;
-    c->garbage_bytes = garbage;
-    c->stats.compactions++;
-    free(pos);
-    free(bytes);
-    return 0;
-}
-
-/* Rebuild when garbage outweighs the live objects. A failed rebuild (out of
- * memory) keeps the old snapshot and is tried again on the next change. */
-static void maybe_compact(hoist_cluster *c)
-{
-    if (c->garbage_bytes >= c->compact_min && c->garbage_bytes > c->live_bytes)
-        (void)hoist_cluster_compact(c, NULL);
-}
-
 /* ---- the store --------------------------------------------------------- */
 
 void hoist_cluster_init(hoist_cluster *c)
@@ -502,12 +422,12 @@ void hoist_cluster_init(hoist_cluster *c)
     hoist_usage_init(&c->usage);
     c->objects.usage = &c->usage;
     c->free_entry = NO_ENTRY;
-    c->compact_min = HOIST_CLUSTER_COMPACT_MIN;
 }
 
 void hoist_cluster_free(hoist_cluster *c)
 {
     for (size_t i = 0; i < c->n_entries; i++) {
+        hoist_arena_free(&c->entries[i].arena);
         free(c->entries[i].key);
         free(c->entries[i].text);
         free(c->entries[i].nominated);
@@ -565,7 +485,6 @@ static int apply_delete(hoist_cluster *c, const json_t *obj, hoist_err *err)
     index_remove(c, pos);
     c->n_live--;
     entry_release(c, pos);
-    maybe_compact(c);
     return 1;
 }
 
@@ -596,14 +515,14 @@ static int put(hoist_cluster *c, const json_t *obj, int k, const char *kind, con
     else
         key_release(key, buf);
     key = NULL;
-    size_t bytes;
+    hoist_arena arena;
     if ((pos == NO_ENTRY && !owned_key) || owners_reserve(c, k) < 0 ||
         (pos == NO_ENTRY && index_reserve(c) < 0)) {
         free(owned_key);
         free(text);
         return oom(c, err);
     }
-    if (decode(&c->objects, obj, k, &bytes, &c->garbage_bytes, err) < 0) {
+    if (decode(&c->objects, obj, k, &arena, err) < 0) {
         free(owned_key);
         free(text);
         c->stats.rejected++;
@@ -615,7 +534,7 @@ static int put(hoist_cluster *c, const json_t *obj, int k, const char *kind, con
         pos = entry_new(c);
         if (pos == NO_ENTRY) {
             (*kind_count(&c->objects, k))--;
-            c->garbage_bytes += bytes;
+            hoist_arena_free(&arena);
             free(owned_key);
             free(text);
             return oom(c, err);
@@ -634,12 +553,14 @@ static int put(hoist_cluster *c, const json_t *obj, int k, const char *kind, con
         /* The new version is the last element: dropping the old one moves it
          * into the old one's place, and drop_object points the entry there. */
         c->owners[k][at] = pos;
+        if (k == K_POD) /* the index reads the old pod: before it is freed */
+            hoist_usage_forget(&c->usage, pos);
         drop_object(c, pos);
     }
     hoist_cluster_entry *e = &c->entries[pos];
     e->text = text;
-    e->bytes = bytes;
-    c->live_bytes += bytes;
+    e->arena = arena;
+    c->live_bytes += arena.allocated;
     e->bound = pod && pod->node_name;
     if (e->nominated) {
         if (e->bound)
@@ -650,7 +571,6 @@ static int put(hoist_cluster *c, const json_t *obj, int k, const char *kind, con
     if (pod)
         usage_sync(c, pos);
     c->stats.applied++;
-    maybe_compact(c);
     return 1;
 }
 

@@ -7,11 +7,10 @@
  *   add      N pending pods (requests, labels, a toleration, a spread constraint)
  *   nominate every pod to one of N/30 nodes
  *   bind     every pod (rewrites its JSON and decodes it again)
- *   compact  one rebuild of the arena from every live object's JSON
  *   churn    E events on the full cluster: delete one pod, add a new one
  *   delete   every pod
  * and hoist_cluster_objects() + hoist_cluster_find_pod() per call. Prints
- * microseconds per event, compactions, arena and peak RSS. Never fails on a
+ * microseconds per event, the decoded objects' memory and peak RSS. Never fails on a
  * figure; only on an error from the store.
  *
  * Usage: bench_cluster [-n PODS] [-e CHURN_EVENTS]   (defaults 30000, 100000)
@@ -61,11 +60,9 @@ static void check(int rc, const hoist_err *err, const char *what)
 
 static void report(const char *phase, size_t events, double secs, const hoist_cluster *c)
 {
-    printf("%-9s %8zu events %8.3f s %7.2f us/event  live %zu  arena %.1f MiB  "
-           "garbage %.1f MiB  compactions %llu\n",
-           phase, events, secs, events ? secs * 1e6 / (double)events : 0.0,
-           hoist_cluster_size(c), (double)c->objects.arena.allocated / 1048576.0,
-           (double)c->garbage_bytes / 1048576.0, (unsigned long long)c->stats.compactions);
+    printf("%-9s %8zu events %8.3f s %7.2f us/event  live %zu  decoded %.1f MiB\n", phase,
+           events, secs, events ? secs * 1e6 / (double)events : 0.0, hoist_cluster_size(c),
+           (double)c->live_bytes / 1048576.0);
 }
 
 int main(int argc, char **argv)
@@ -130,11 +127,6 @@ int main(int argc, char **argv)
         check(hoist_cluster_bind(&c, i % 2 ? "team-a" : "team-b", name, node), &err, "bind");
     }
     report("bind", n, now_s() - t, &c);
-
-    /* one rebuild of the whole arena (what a compaction costs in one call) */
-    t = now_s();
-    check(hoist_cluster_compact(&c, &err), &err, "compact");
-    report("compact", hoist_cluster_size(&c), now_s() - t, &c);
 
     /* steady churn: delete the oldest pod, add a new one */
     t = now_s();

@@ -351,12 +351,14 @@ static void test_same_version_changes_nothing(void **state)
     hoist_err err = {{0}};
     hoist_cluster_init(&c);
     assert_int_equal(apply(&c, HOIST_OBJECT_ADD, POD_JSON("1"), &err), 1);
-    size_t garbage = c.garbage_bytes;
+    const hoist_pod *first = hoist_cluster_find_pod(&c, "shop", "web");
+    size_t live = c.live_bytes;
     assert_int_equal(apply(&c, HOIST_OBJECT_UPDATE, POD_JSON("1"), &err), 0);
-    assert_int_equal(c.garbage_bytes, garbage);
+    assert_int_equal(c.live_bytes, live);
+    assert_ptr_equal(hoist_cluster_find_pod(&c, "shop", "web"), first); /* not decoded again */
     assert_int_equal(c.stats.applied, 2);
     assert_int_equal(apply(&c, HOIST_OBJECT_UPDATE, POD_JSON("2"), &err), 1);
-    assert_true(c.garbage_bytes > garbage);
+    assert_int_equal(hoist_cluster_find_pod(&c, "shop", "web")->requests.v[HOIST_RES_CPU], 2000);
     hoist_cluster_free(&c);
 }
 
@@ -448,7 +450,7 @@ static void test_bad_object_keeps_previous(void **state)
     const char *before = hoist_cluster_text(&c, "Pod", "shop", "web");
     assert_non_null(before);
     char *saved = strdup(before);
-    size_t garbage = c.garbage_bytes;
+    size_t live = c.live_bytes;
     assert_int_equal(apply(&c, HOIST_OBJECT_UPDATE, POD_JSON("12x"), &err), -1);
     assert_has(err.msg, "Pod shop/web: spec.containers[0].resources.requests");
     assert_has(err.msg, "cpu");
@@ -462,8 +464,8 @@ static void test_bad_object_keeps_previous(void **state)
     assert_int_equal(hoist_cluster_objects(&c)->n_pods, 1);
     assert_string_equal(hoist_cluster_text(&c, "Pod", "shop", "web"), saved);
     free(saved);
-    /* a refused decode's arena bytes are garbage */
-    assert_true(c.garbage_bytes > garbage);
+    /* a refused decode keeps nothing */
+    assert_int_equal(c.live_bytes, live);
     /* a bad new object is not added */
     assert_int_equal(apply(&c, HOIST_OBJECT_ADD,
                            "{\"apiVersion\": \"v1\", \"kind\": \"Node\", \"metadata\": {\"name\": "
@@ -530,7 +532,6 @@ static void test_nomination(void **state)
 {
     (void)state;
     hoist_cluster c;
-    hoist_err err = {{0}};
     hoist_cluster_init(&c);
     add_pod(&c, "shop", "web", "1", "a", NULL);
     add_pod(&c, "shop", "bound", "1", "a", "node-9");
@@ -553,10 +554,6 @@ static void test_nomination(void **state)
     /* re-nominating elsewhere moves it */
     assert_int_equal(hoist_cluster_nominate(&c, "shop", "web", "node-2"), 0);
     assert_string_equal(hoist_cluster_find_pod(&c, "shop", "web")->node_name, "node-2");
-    /* it survives a compaction */
-    assert_int_equal(hoist_cluster_compact(&c, &err), 0);
-    assert_int_equal(c.stats.compactions, 1);
-    assert_int_equal(c.garbage_bytes, 0);
     p = hoist_objects_find_pod(hoist_cluster_objects(&c), "shop", "web");
     assert_non_null(p);
     assert_string_equal(p->node_name, "node-2");
@@ -750,7 +747,7 @@ static void test_index_many_keys(void **state)
     hoist_cluster_free(&c);
 }
 
-static void test_compaction_by_churn(void **state)
+static void test_churn_frees_memory(void **state)
 {
     (void)state;
     hoist_cluster c;
@@ -766,19 +763,16 @@ static void test_compaction_by_churn(void **state)
     assert_int_equal(apply(&c, HOIST_OBJECT_ADD, NODE_JSON("a", "false"), &err), 1);
     assert_int_equal(apply(&c, HOIST_OBJECT_ADD, NODEPOOL_JSON("10"), &err), 1);
     assert_int_equal(hoist_cluster_nominate(&c, "team", "keep-1", "node-y"), 0);
-    /* churn until the store rebuilds by itself */
-    int cycles = 0;
-    while (c.stats.compactions == 0 && cycles < 200000) {
-        snprintf(name, sizeof name, "churn-%d", cycles % 50);
+    /* churn: every deleted or replaced object's memory goes at once */
+    size_t live = c.live_bytes;
+    assert_true(live > 0);
+    for (int cycle = 0; cycle < 5000; cycle++) {
+        snprintf(name, sizeof name, "churn-%d", cycle % 50);
         add_pod(&c, "batch", name, "1", "job", NULL);
+        add_pod(&c, "batch", name, "2", "job", NULL); /* an update */
         assert_int_equal(delete_pod(&c, "batch", name), 1);
-        cycles++;
     }
-    assert_true(c.stats.compactions > 0);
-    assert_true(cycles > 100); /* 4 MiB of garbage takes a while */
-    assert_true(c.garbage_bytes < c.compact_min);
-    assert_true(c.live_bytes > 0);
-    assert_true(c.live_bytes <= hoist_cluster_objects(&c)->arena.allocated);
+    assert_int_equal(c.live_bytes, live);
     const hoist_objects *o = hoist_cluster_objects(&c);
     assert_int_equal(o->n_pods, KEEP);
     assert_int_equal(hoist_cluster_size(&c), KEEP + 2);
@@ -801,7 +795,7 @@ static void test_compaction_by_churn(void **state)
     assert_non_null(hoist_objects_find_node(o, "n1"));
     assert_string_equal(hoist_labels_get(&hoist_objects_find_node(o, "n1")->labels, "zone"), "a");
     assert_int_equal(hoist_objects_find_nodepool(o, "np")->weight, 10);
-    /* the store keeps working after the rebuild */
+    /* the store keeps working after the churn */
     add_pod(&c, "team", "keep-0", "5", "new", NULL);
     assert_int_equal(hoist_cluster_find_pod(&c, "team", "keep-0")->requests.v[HOIST_RES_CPU],
                      5000);
@@ -810,8 +804,8 @@ static void test_compaction_by_churn(void **state)
     hoist_cluster_free(&c);
 }
 
-/* A rebuild keeps the resource name table, so slot numbers stay. */
-static void test_compaction_keeps_resource_slots(void **state)
+/* Objects come and go; the resource name table only grows, so slot numbers stay. */
+static void test_resource_slots_stay(void **state)
 {
     (void)state;
     hoist_cluster c;
@@ -828,7 +822,9 @@ static void test_compaction_keeps_resource_slots(void **state)
     int gpu = hoist_resource_names_find(&o->names, "nvidia.com/gpu");
     int thing = hoist_resource_names_find(&o->names, "vendor.io/thing");
     assert_true(gpu >= 0);
-    assert_int_equal(hoist_cluster_compact(&c, &err), 0);
+    assert_int_equal(delete_pod(&c, "default", "g"), 1);
+    assert_int_equal(c.live_bytes, 0);
+    assert_int_equal(apply(&c, HOIST_OBJECT_ADD, gpu_pod, &err), 1);
     o = hoist_cluster_objects(&c);
     assert_int_equal(hoist_resource_names_find(&o->names, "nvidia.com/gpu"), gpu);
     assert_int_equal(hoist_resource_names_find(&o->names, "vendor.io/thing"), thing);
@@ -894,7 +890,6 @@ static void test_free_and_reuse(void **state)
     assert_null(hoist_cluster_find_pod(&c, "a", "p"));
     add_pod(&c, "a", "p", "1", "x", NULL);
     assert_null(hoist_cluster_find_pod(&c, "a", "p")->node_name);
-    assert_int_equal(hoist_cluster_compact(&c, NULL), 0);
     assert_non_null(hoist_cluster_find_pod(&c, "a", "p"));
     hoist_cluster_free(&c);
 }
@@ -970,15 +965,13 @@ static void assert_usage_consistent(hoist_cluster *c)
     hoist_usage_free(&fresh);
 }
 
-/* A long random walk of adds, updates, deletes, nominations, binds and
- * compactions keeps the usage index exact (a small compaction threshold
- * makes rebuilds happen along the way). */
+/* A long random walk of adds, updates, deletes, nominations and binds
+ * keeps the usage index exact. */
 static void test_usage_follows_every_change(void **state)
 {
     (void)state;
     hoist_cluster c;
     hoist_cluster_init(&c);
-    c.compact_min = 1024;
     unsigned seed = 12345;
     char name[32], node[32], cpu[16];
     for (int step = 0; step < 4000; step++) {
@@ -1003,7 +996,6 @@ static void test_usage_follows_every_change(void **state)
         if (step % 97 == 0)
             assert_usage_consistent(&c);
     }
-    assert_true(c.stats.compactions > 0);
     assert_usage_consistent(&c);
     hoist_cluster_free(&c);
 }
@@ -1027,8 +1019,8 @@ int main(void)
         cmocka_unit_test(test_clear_nominations_to),
         cmocka_unit_test(test_swap_remove_keeps_index),
         cmocka_unit_test(test_index_many_keys),
-        cmocka_unit_test(test_compaction_by_churn),
-        cmocka_unit_test(test_compaction_keeps_resource_slots),
+        cmocka_unit_test(test_churn_frees_memory),
+        cmocka_unit_test(test_resource_slots_stay),
         cmocka_unit_test(test_text_accessor),
         cmocka_unit_test(test_free_and_reuse),
         cmocka_unit_test(test_usage_follows_every_change),
