@@ -103,7 +103,8 @@ int hoist_kube_event_unschedulable(hoist_kube_events *ev, const char *ns, const 
 size_t hoist_kube_events_pending(const hoist_kube_events *ev);
 /* Counters. */
 const hoist_kube_events_stats *hoist_kube_events_get_stats(const hoist_kube_events *ev);
-/* Cancel what is in flight and free. Run the loop afterwards. NULL is fine. */
+/* Cancel what is in flight (unsent count bumps are lost) and free. Run the
+ * loop afterwards so the requests' timers close. NULL is fine. */
 void hoist_kube_events_close(hoist_kube_events *ev);
 
 #endif

@@ -141,7 +141,8 @@ size_t hoist_kube_writer_pending(const hoist_kube_writer *w);
 const hoist_kube_writer_stats *hoist_kube_writer_get_stats(const hoist_kube_writer *w);
 
 /* Cancel every write (no on_result afterwards) and free the writer. Run the
- * loop afterwards so the requests' timers close. NULL is fine. */
+ * loop afterwards so the requests' timers close. Not from inside on_result.
+ * NULL is fine. */
 void hoist_kube_writer_close(hoist_kube_writer *w);
 
 /* The JSON patch (RFC 6902 text, malloc'd) that applies one write to `node`
