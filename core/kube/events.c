@@ -98,6 +98,7 @@ typedef struct entry {
     struct hoist_kube_events *ev;
     char *key;
     char *ns, *pod, *type, *reason, *message;
+    char *uid;                  /* the pod's uid, or NULL */
     char *name;                 /* the Event's name, "<pod>.<hex>" */
     uint64_t count, sent_count; /* count now; count in the last request sent */
     uint64_t first_ms, last_ms;
@@ -144,6 +145,7 @@ static void entry_free(entry *e)
     free(e->type);
     free(e->reason);
     free(e->message);
+    free(e->uid);
     free(e->name);
     free(e);
 }
@@ -282,6 +284,9 @@ static void send_entry(hoist_kube_events *ev, entry *e)
                          (json_int_t)e->count, "firstTimestamp", first, "lastTimestamp", last,
                          "source", "component", ev->component, "reportingComponent",
                          ev->component);
+        if (body && e->uid)
+            json_object_set_new(json_object_get(body, "involvedObject"), "uid",
+                                json_string(e->uid));
         if (body && ev->instance)
             json_object_set_new(body, "reportingInstance", json_string(ev->instance));
         if (ens && asprintf(&path, "/api/v1/namespaces/%s/events", ens) < 0)
@@ -339,7 +344,11 @@ int hoist_kube_event_pod(hoist_kube_events *ev, const char *ns, const char *name
         obj = NULL;
     if (msg)
         cut_utf8(msg, HOIST_KUBE_EVENT_MAX_MESSAGE);
-    if (obj && asprintf(&key, "%s\x1f%s\x1f%s\x1f%s", obj, type, reason, msg) < 0)
+    const char *uid = ev->cfg.pod_uid ? ev->cfg.pod_uid(ev->cfg.uid_arg, ns, name) : NULL;
+    if (uid && !*uid)
+        uid = NULL;
+    if (obj && asprintf(&key, "%s\x1f%s\x1f%s\x1f%s\x1f%s", obj, uid ? uid : "", type, reason,
+                        msg) < 0)
         key = NULL;
     if (!key) {
         free(obj);
@@ -389,7 +398,8 @@ int hoist_kube_event_pod(hoist_kube_events *ev, const char *ns, const char *name
         e->pod = strdup(name);
         e->type = strdup(type);
         e->reason = strdup(reason);
-        if (!e->ns || !e->pod || !e->type || !e->reason) {
+        e->uid = uid ? strdup(uid) : NULL;
+        if (!e->ns || !e->pod || !e->type || !e->reason || (uid && !e->uid)) {
             map_del(&ev->entries, key);
             entry_free(e);
             return hoist_errf(err, "event: out of memory");

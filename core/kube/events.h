@@ -64,6 +64,12 @@ typedef struct hoist_kube_events_config {
     void *clock_arg;
     hoist_kube_retry retry;     /* for the POSTs and PATCHes */
     uint64_t seed;
+    /* The pod's metadata.uid, or NULL when unknown (borrowed for the call;
+     * e.g. looked up in the cluster state). It goes into involvedObject.uid,
+     * which `kubectl describe pod` selects Events by, and into the
+     * aggregation key. NULL function = no uid. */
+    const char *(*pod_uid)(void *arg, const char *ns, const char *name);
+    void *uid_arg;
 } hoist_kube_events_config;
 
 /* Counters (monotonic). */

@@ -826,6 +826,33 @@ static void test_event_bad_input_and_failures(void **state)
     teardown(f);
 }
 
+static const char *uid_of(void *arg, const char *ns, const char *name)
+{
+    (void)arg;
+    return !strcmp(ns, "shop") && !strcmp(name, "web-1") ? "5f1c0e7a-uid" : NULL;
+}
+
+static void test_event_uid(void **state)
+{
+    (void)state;
+    hoist_kube_events_config cfg = {.pod_uid = uid_of};
+    fixture *f = setup_events(&cfg);
+    const char *coll = "/api/v1/namespaces/shop/events";
+    kfs_route(f->srv, "POST", coll, &(kfs_reply){.status = 201}, -1);
+    hoist_err err = {{0}};
+    assert_int_equal(hoist_kube_event_unschedulable(f->ev, "shop", "web-1", "x", &err), 0);
+    assert_int_equal(hoist_kube_event_unschedulable(f->ev, "shop", "web-2", "x", &err), 0);
+    run_idle(f);
+    assert_true(any_body_has(f, "POST", coll,
+                             "\"involvedObject\":{\"apiVersion\":\"v1\",\"kind\":\"Pod\","
+                             "\"namespace\":\"shop\",\"name\":\"web-1\",\"uid\":"
+                             "\"5f1c0e7a-uid\"}"));
+    assert_true(any_body_has(f, "POST", coll,
+                             "\"involvedObject\":{\"apiVersion\":\"v1\",\"kind\":\"Pod\","
+                             "\"namespace\":\"shop\",\"name\":\"web-2\"}"));
+    teardown(f);
+}
+
 /* ---- the pipeline's sink ----------------------------------------------------------------- */
 
 static bool claim_names(void *arg, const char *node)
@@ -897,6 +924,7 @@ int main(void)
         cmocka_unit_test(test_event_aggregated),
         cmocka_unit_test(test_event_rate_limit),
         cmocka_unit_test(test_event_bad_input_and_failures),
+        cmocka_unit_test(test_event_uid),
         cmocka_unit_test(test_sink),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
