@@ -34,6 +34,7 @@ void hoist_usage_free(hoist_usage *u)
     free(u->retired);
     free(u->slots);
     free(u->links);
+    free(u->waiting);
     hoist_strmap_free(&u->by_node);
     hoist_usage_init(u);
 }
@@ -208,8 +209,13 @@ void hoist_usage_forget(hoist_usage *u, size_t id)
         return;
     hoist_usage_link *l = &u->links[id];
     const hoist_pod *p = l->pod;
-    if (l->waiting)
-        u->n_waiting--;
+    if (l->waiting) {
+        size_t last = --u->n_waiting;
+        if (l->wpos != last) {
+            u->waiting[l->wpos] = u->waiting[last];
+            u->links[u->waiting[l->wpos]].wpos = l->wpos;
+        }
+    }
     if (l->slot) {
         size_t at = l->slot - 1;
         hoist_node_usage *s = &u->slots[at];
@@ -288,8 +294,19 @@ int hoist_usage_track(hoist_usage *u, size_t id, const hoist_pod *p)
         s->ids[s->n_pods] = id;
         s->n_pods++;
     }
-    l->waiting = hoist_pod_waits(p);
-    u->n_waiting += l->waiting;
+    if (hoist_pod_waits(p)) {
+        if (u->n_waiting == u->cap_waiting) {
+            size_t cap = u->cap_waiting ? u->cap_waiting * 2 : 64;
+            size_t *w = realloc(u->waiting, cap * sizeof *w);
+            if (!w) /* a waiting pod is on no node: nothing else to undo */
+                return -1;
+            u->waiting = w;
+            u->cap_waiting = cap;
+        }
+        l->waiting = true;
+        l->wpos = u->n_waiting;
+        u->waiting[u->n_waiting++] = id;
+    }
     l->pod = p;
     u->n_tracked++;
     return 0;

@@ -59,8 +59,9 @@ typedef struct hoist_usage_link {
     size_t slot;                  /* node slot + 1; 0 = on no node */
     size_t at;                    /* position in that slot's pods */
     const hoist_pod *pod;         /* the pod tracked, or NULL */
-    bool waiting;                 /* it was counted in n_waiting (node_name may have
+    bool waiting;                 /* it is in the waiting list (node_name may have
                                      changed in place since) */
+    size_t wpos;                  /* its position there */
 } hoist_usage_link;
 
 typedef struct hoist_usage {
@@ -75,6 +76,8 @@ typedef struct hoist_usage {
     size_t cap_links;
     size_t n_tracked;             /* ids tracking a pod */
     size_t n_waiting;             /* tracked pods that wait for a node */
+    size_t *waiting;              /* their ids, in no particular order */
+    size_t cap_waiting;
     size_t n_anti_affinity;       /* pods holding a node with required pod anti-affinity */
 } hoist_usage;
 
@@ -93,6 +96,12 @@ void hoist_usage_reset(hoist_usage *u);
 
 /* Index every pod of o, id = its position in o->pods. 0 or -1 (out of memory). */
 int hoist_usage_build(hoist_usage *u, const hoist_objects *o);
+
+/* The i-th pod waiting for a node, i < u->n_waiting (borrowed). */
+static inline const hoist_pod *hoist_usage_waiting(const hoist_usage *u, size_t i)
+{
+    return u->links[u->waiting[i]].pod;
+}
 
 /* The pods holding node `name`, or NULL when none do (borrowed, valid until
  * the next track, forget or reset). */

@@ -14,6 +14,7 @@
 #include "sched/bound.h"
 #include "sched/topology.h"
 #include "sched/volumes.h"
+#include "util/strbuf.h"
 #include "util/strmap.h"
 
 /* ---------------------------------------------------------------------- */
@@ -146,6 +147,7 @@ typedef struct sched {
     hoist_plan_cache *cache;      /* efficient-type sets; may be NULL */
     size_t hook_errors;
     bool why_permanent;           /* the last rejection cannot change later */
+    hoist_strbuf sigbuf;          /* scratch for cursor signatures */
     match_memo *memo;             /* open addressing by labels_hash */
     size_t n_memo, cap_memo;      /* cap: a power of two, or 0 */
 } sched;
@@ -1694,11 +1696,6 @@ static bin *add_claim(sched *s, const bin *tmp, placement *pl)
 /* ---------------------------------------------------------------------- */
 /* Pods                                                                    */
 
-static bool is_pending(const hoist_pod *p)
-{
-    return hoist_pod_waits(p);
-}
-
 static bool is_running_on_node(const hoist_pod *p)
 {
     return hoist_pod_holds_node(p);
@@ -1953,27 +1950,49 @@ static int count_owner(sched *s, const hoist_pod *p, bin *b)
 static const char *signature(sched *s, const spod *sp, int level)
 {
     const hoist_pod *p = sp->pod;
-    size_t cap = 512 + (size_t)sp->n_matches * 12 + sp->n_cons * 24 + p->tolerations.n * 256;
-    char *buf = hoist_arena_alloc(s->a, cap);
-    if (!buf)
-        return NULL;
-    size_t len = (size_t)snprintf(buf, cap, "%d|%s|%p|%p|", level, p->ns, (void *)sp->alts,
-                                  (void *)sp->pref_terms);
-    for (int i = 0; i < HOIST_RES_MAX && len < cap; i++)
-        if (p->requests.v[i])
-            len += (size_t)snprintf(buf + len, cap - len, "r%d=%lld,", i,
-                                    (long long)p->requests.v[i]);
-    for (size_t i = 0; i < p->tolerations.n && len < cap; i++) {
+    hoist_strbuf *b = &s->sigbuf;
+    hoist_strbuf_reset(b);
+    hoist_strbuf_int(b, level);
+    hoist_strbuf_char(b, '|');
+    hoist_strbuf_str(b, p->ns);
+    hoist_strbuf_char(b, '|');
+    hoist_strbuf_ptr(b, sp->alts);
+    hoist_strbuf_char(b, '|');
+    hoist_strbuf_ptr(b, sp->pref_terms);
+    hoist_strbuf_char(b, '|');
+    for (int i = 0; i < HOIST_RES_MAX; i++)
+        if (p->requests.v[i]) {
+            hoist_strbuf_char(b, 'r');
+            hoist_strbuf_int(b, i);
+            hoist_strbuf_char(b, '=');
+            hoist_strbuf_int(b, p->requests.v[i]);
+            hoist_strbuf_char(b, ',');
+        }
+    for (size_t i = 0; i < p->tolerations.n; i++) {
         const hoist_toleration *t = &p->tolerations.items[i];
-        len += (size_t)snprintf(buf + len, cap - len, "t%s/%d/%s/%d,", t->key, (int)t->op,
-                                t->value, t->effect);
+        hoist_strbuf_char(b, 't');
+        hoist_strbuf_str(b, t->key);
+        hoist_strbuf_char(b, '\x1f');
+        hoist_strbuf_int(b, (int64_t)t->op);
+        hoist_strbuf_char(b, '\x1f');
+        hoist_strbuf_str(b, t->value);
+        hoist_strbuf_char(b, '\x1f');
+        hoist_strbuf_int(b, (int64_t)t->effect);
+        hoist_strbuf_char(b, ',');
     }
-    for (long i = 0; i < sp->n_matches && len < cap; i++)
-        len += (size_t)snprintf(buf + len, cap - len, "m%d,", (int)sp->matches[i]);
-    for (size_t i = 0; i < sp->n_cons && len < cap; i++)
-        len += (size_t)snprintf(buf + len, cap - len, "c%p:%d,", (void *)sp->cons[i].g,
-                                sp->cons[i].pref);
-    return len < cap ? buf : NULL;
+    for (long i = 0; i < sp->n_matches; i++) {
+        hoist_strbuf_char(b, 'm');
+        hoist_strbuf_int(b, sp->matches[i]);
+        hoist_strbuf_char(b, ',');
+    }
+    for (size_t i = 0; i < sp->n_cons; i++) {
+        hoist_strbuf_char(b, 'c');
+        hoist_strbuf_ptr(b, sp->cons[i].g);
+        hoist_strbuf_char(b, ':');
+        hoist_strbuf_int(b, sp->cons[i].pref);
+        hoist_strbuf_char(b, ',');
+    }
+    return hoist_strbuf_cstr(b);
 }
 
 static cursor *cursor_for(sched *s, const spod *sp, int level)
@@ -1993,7 +2012,8 @@ static cursor *cursor_for(sched *s, const spod *sp, int level)
         s->cap_cursors = cap;
     }
     s->cursors[s->n_cursors].next = 0;
-    if (hoist_strmap_put(&s->sigs, sig, (int64_t)s->n_cursors) < 0)
+    const char *key = hoist_arena_strdup(s->a, sig); /* the scratch text is reused */
+    if (!key || hoist_strmap_put(&s->sigs, key, (int64_t)s->n_cursors) < 0)
         return NULL;
     return &s->cursors[s->n_cursors++];
 }
@@ -2487,19 +2507,15 @@ static int plan_pass(hoist_objects *o, const hoist_catalog *c, const hoist_plan_
     }
 
     /* pending pods with their constraints */
-    size_t n = 0;
-    for (size_t i = 0; i < o->n_pods; i++)
-        if (is_pending(o->pods[i]))
-            n++;
+    size_t n = o->usage->n_waiting;
     size_t n_holders = opts && opts->placeholders ? opts->n_placeholders : 0;
     s.pods = calloc(n + n_holders ? n + n_holders : 1, sizeof *s.pods);
     if (!s.pods) {
         oom(&s);
         goto done;
     }
-    for (size_t i = 0; i < o->n_pods; i++)
-        if (is_pending(o->pods[i]))
-            s.pods[s.n_pods++].pod = o->pods[i];
+    for (size_t i = 0; i < n; i++) /* the usage index lists them: no walk over every pod */
+        s.pods[s.n_pods++].pod = hoist_usage_waiting(o->usage, i);
     plan->n_pending = s.n_pods;
     for (size_t i = 0; i < n_holders; i++)
         if (opts->placeholders[i] && opts->placeholders[i]->placeholder)
@@ -2581,6 +2597,7 @@ done:
     for (size_t i = 0; i < s.cap_memo; i++)
         free(s.memo[i].m);
     free(s.memo);
+    hoist_strbuf_free(&s.sigbuf);
     free(s.scratch_types);
     free(s.scratch_explain);
     hoist_strmap_free(&s.sigs);

@@ -14,6 +14,7 @@ void hoist_topology_init(hoist_topology *t, hoist_arena *a, const hoist_objects 
     t->objects = o;
     hoist_strmap_init(&t->group_ids);
     hoist_strmap_init(&t->by_label);
+    hoist_strbuf_init(&t->keybuf);
 }
 
 void hoist_topology_free(hoist_topology *t)
@@ -29,6 +30,7 @@ void hoist_topology_free(hoist_topology *t)
     for (size_t i = 0; i < t->n_lists; i++)
         free(t->lists[i].items);
     free(t->lists);
+    hoist_strbuf_free(&t->keybuf);
     free(t->scan_always.items);
     free(t->keys);
     free(t->groups);
@@ -151,41 +153,65 @@ static char *reqs_text(const hoist_reqs *rs)
 }
 
 /* Find or create the group with this signature. */
+/* Append requirements rs to a group key: every field, separated by bytes
+ * that cannot appear in label keys or values. */
+static void key_reqs(hoist_strbuf *b, const hoist_reqs *rs)
+{
+    for (size_t i = 0; i < rs->n; i++) {
+        const hoist_req *r = &rs->items[i];
+        hoist_strbuf_str(b, r->key);
+        hoist_strbuf_char(b, '\x1f');
+        hoist_strbuf_int(b, (int64_t)r->op);
+        for (size_t v = 0; v < r->n_values; v++) {
+            hoist_strbuf_char(b, '\x1e');
+            hoist_strbuf_str(b, r->values[v]);
+        }
+        hoist_strbuf_char(b, '\x1f');
+        hoist_strbuf_int(b, r->min_values);
+        hoist_strbuf_char(b, '\x1d');
+    }
+}
+
+/* Find or create the group with this signature. */
 static hoist_group *intern_group(hoist_topology *t, hoist_group *proto, hoist_err *err)
 {
-    char *sel = reqs_text(&proto->selector);
-    size_t ns_len = 0;
-    for (size_t i = 0; i < proto->namespaces.n; i++)
-        ns_len += strlen(proto->namespaces.items[i]) + 1;
-    char *nsbuf = malloc(ns_len + 1);
-    if (!sel || !nsbuf) {
-        free(sel);
-        free(nsbuf);
-        hoist_errf(err, "out of memory");
-        return NULL;
-    }
-    nsbuf[0] = '\0';
+    /* the key: built without printf, copied into the arena only when new */
+    hoist_strbuf *b = &t->keybuf;
+    hoist_strbuf_reset(b);
+    hoist_strbuf_int(b, (int64_t)proto->kind);
+    hoist_strbuf_char(b, '|');
+    hoist_strbuf_str(b, proto->key->key);
+    hoist_strbuf_char(b, '|');
+    hoist_strbuf_int(b, proto->max_skew);
+    hoist_strbuf_char(b, '|');
+    hoist_strbuf_int(b, proto->min_domains);
+    hoist_strbuf_char(b, proto->all_namespaces ? 'A' : '-');
+    hoist_strbuf_char(b, proto->matches_nothing ? 'N' : '-');
     for (size_t i = 0; i < proto->namespaces.n; i++) {
-        strcat(nsbuf, proto->namespaces.items[i]);
-        strcat(nsbuf, ",");
+        hoist_strbuf_str(b, proto->namespaces.items[i]);
+        hoist_strbuf_char(b, ',');
     }
-    char *nssel = proto->has_ns_selector ? reqs_text(&proto->ns_selector) : NULL;
-    char *sig = hoist_arena_sprintf(t->arena, "%d|%s|%d|%d|%d|%d|%s|%s|%s", (int)proto->kind,
-                                    proto->key->key, (int)proto->max_skew,
-                                    (int)proto->min_domains, (int)proto->all_namespaces,
-                                    (int)proto->matches_nothing, nsbuf, sel,
-                                    nssel ? nssel : "-");
-    free(nssel);
-    free(nsbuf);
-    if (!sig) {
-        free(sel);
+    hoist_strbuf_char(b, '|');
+    key_reqs(b, &proto->selector);
+    hoist_strbuf_char(b, '|');
+    if (proto->has_ns_selector)
+        key_reqs(b, &proto->ns_selector);
+    else
+        hoist_strbuf_char(b, '-');
+    const char *key = hoist_strbuf_cstr(b);
+    if (!key) {
         hoist_errf(err, "out of memory");
         return NULL;
     }
     int64_t id;
-    if (hoist_strmap_get(&t->group_ids, sig, &id)) {
-        free(sel);
+    if (hoist_strmap_get(&t->group_ids, key, &id))
         return t->groups[id];
+    char *sig = hoist_arena_strdup(t->arena, key);
+    char *sel = reqs_text(&proto->selector);
+    if (!sig || !sel) {
+        free(sel);
+        hoist_errf(err, "out of memory");
+        return NULL;
     }
     hoist_group *g = hoist_arena_calloc(t->arena, 1, sizeof *g);
     if (!g) {

@@ -24,6 +24,7 @@
 #include "model/requirements.h"
 #include "util/arena.h"
 #include "util/error.h"
+#include "util/strbuf.h"
 #include "util/strmap.h"
 
 /* Most domain values one topology key may have when a claim's domain is
@@ -82,6 +83,7 @@ typedef struct hoist_topology {
     size_t n_lists;
     struct hoist_group_list { size_t n, cap; int32_t *items; } *lists;
     struct hoist_group_list scan_always; /* groups with no single required label */
+    hoist_strbuf keybuf;      /* scratch for group keys */
 } hoist_topology;
 
 /* Prepare; everything is allocated in `a` (and malloc for growing arrays). */

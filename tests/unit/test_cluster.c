@@ -942,6 +942,12 @@ static void assert_usage_consistent(hoist_cluster *c)
     assert_int_equal(c->usage.n_waiting, fresh.n_waiting);
     assert_int_equal(c->usage.n_live_slots, fresh.n_live_slots);
     assert_int_equal(c->usage.n_tracked, o->n_pods);
+    /* the waiting list holds exactly the snapshot's waiting pods */
+    for (size_t i = 0; i < c->usage.n_waiting; i++) {
+        const hoist_pod *w = hoist_usage_waiting(&c->usage, i);
+        assert_true(hoist_pod_waits(w));
+        assert_ptr_equal(hoist_cluster_find_pod(c, w->ns, w->name), w);
+    }
     for (size_t i = 0; i < fresh.n_slots; i++) {
         const hoist_node_usage *want = &fresh.slots[i];
         if (!want->node)

@@ -52,6 +52,7 @@ static void test_sums_and_counts(void **state)
     assert_int_equal(n1->deletion_cost_sum, 3);
     assert_int_equal(n1->n_do_not_disrupt, 1);
     assert_int_equal(u.n_waiting, 1);
+    assert_ptr_equal(hoist_usage_waiting(&u, 0), &w);
     assert_int_equal(u.n_tracked, 5);
     assert_null(hoist_usage_of(&u, "n2"));
 
