@@ -69,6 +69,8 @@ struct hoist_pipeline {
     hoist_nodeclaim **claims;
     hoist_strmap by_name, by_node, by_provider_id; /* -> index in claims */
     unsigned next_claim_seq, next_claim_id;
+    char *run_id;                   /* cfg.run_id copied, or NULL */
+    bool reconciling;               /* a provider list() for adoption is in flight */
     size_t in_flight;
     uint64_t next_consolidate_ms;
     bool in_step;
@@ -699,6 +701,28 @@ static void on_provider_event(void *arg, const hoist_event *ev)
 
 /* ---- events --------------------------------------------------------------- */
 
+static void free_strings(char **v, size_t n);
+
+/* "ns/name" of every pod the snapshot shows on node (bound or nominated),
+ * malloc'd; NULL with *n 0 when there are none or memory ran out. */
+static char **pods_nominated_to(hoist_pipeline *p, const char *node, size_t *n)
+{
+    *n = 0;
+    const hoist_objects *o = hoist_cluster_objects(&p->cluster);
+    const hoist_node_usage *u = o->usage ? hoist_usage_of(o->usage, node) : NULL;
+    if (!u || u->n_pods == 0)
+        return NULL;
+    char **keys = calloc(u->n_pods, sizeof *keys);
+    for (size_t i = 0; keys && i < u->n_pods; i++) {
+        size_t len = strlen(u->pods[i]->ns) + strlen(u->pods[i]->name) + 2;
+        if (!(keys[*n] = malloc(len)))
+            break;
+        snprintf(keys[(*n)++], len, "%s/%s", u->pods[i]->ns, u->pods[i]->name);
+    }
+    return keys;
+}
+
+
 static void node_event(hoist_pipeline *p, hoist_object_op op, const json_t *node)
 {
     const json_t *md = json_object_get(node, "metadata");
@@ -727,15 +751,21 @@ static void node_event(hoist_pipeline *p, hoist_object_op op, const json_t *node
         claim_state(p, c, HOIST_CLAIM_REGISTERED);
         c->registered_ms = now;
         p->stats.registered++;
+        /* pods nominated to the synthetic node by later decisions (or, for
+         * a machine adopted after a restart, by the first one) follow too */
+        size_t n_later = 0;
+        char **later = pods_nominated_to(p, c->name, &n_later);
         drop_synthetic_node(p, c);
         hoist_cluster_clear_nominations_to(&p->cluster, c->name);
-        for (size_t i = 0; i < c->n_pods; i++) {
+        for (size_t i = 0; i < c->n_pods + n_later; i++) {
+            const char *key = i < c->n_pods ? c->pods[i] : later[i - c->n_pods];
             char ns[256];
             const char *pod;
-            if (split_key(c->pods[i], ns, sizeof ns, &pod) &&
+            if (split_key(key, ns, sizeof ns, &pod) &&
                 hoist_cluster_nominate(&p->cluster, ns, pod, name) < 0)
-                LOG(p, HOIST_LOG_ERROR, "pipeline: out of memory nominating %s", c->pods[i]);
+                LOG(p, HOIST_LOG_ERROR, "pipeline: out of memory nominating %s", key);
         }
+        free_strings(later, n_later);
         if (p->env.sink && p->env.sink->taint &&
             p->env.sink->taint(p->env.sink->ctx, name, HOIST_TAINT_UNREGISTERED, "",
                                HOIST_TAINT_NO_EXECUTE, false) < 0)
@@ -883,7 +913,11 @@ static void free_strings(char **v, size_t n)
 static int launch_one(hoist_pipeline *p, const hoist_plan_claim *pc)
 {
     char name[300];
-    snprintf(name, sizeof name, "%s-%u", pc->nodepool->name, ++p->next_claim_seq);
+    if (p->run_id)
+        snprintf(name, sizeof name, "%s-%s-%u", pc->nodepool->name, p->run_id,
+                 ++p->next_claim_seq);
+    else
+        snprintf(name, sizeof name, "%s-%u", pc->nodepool->name, ++p->next_claim_seq);
     hoist_nodeclaim *c = claim_add(p, name, pc->nodepool->name);
     if (!c)
         return -1;
@@ -1388,6 +1422,14 @@ hoist_pipeline *hoist_pipeline_new(const hoist_pipeline_env *env, const hoist_pi
     p->env = *env;
     p->cfg = *cfg;
     p->cfg.cluster = p->cluster_name;
+    if (cfg->run_id && *cfg->run_id && !(p->run_id = strdup(cfg->run_id))) {
+        hoist_plan_cache_free(p->plan_cache);
+        free(p->cluster_name);
+        free(p);
+        hoist_errf(err, "pipeline: out of memory");
+        return NULL;
+    }
+    p->cfg.run_id = p->run_id;
     if (!p->cfg.consolidate_interval_ms)
         p->cfg.consolidate_interval_ms = HOIST_CONSOLIDATE_INTERVAL_MS_DEFAULT;
     if (!p->cfg.registration_timeout_ms)
@@ -1453,6 +1495,7 @@ void hoist_pipeline_free(hoist_pipeline *p)
     hoist_batch_free(&p->batch);
     hoist_cluster_free(&p->cluster);
     free(p->cluster_name);
+    free(p->run_id);
     free(p);
 }
 
@@ -1494,4 +1537,253 @@ const char *hoist_nodeclaim_state_name(hoist_nodeclaim_state s)
     case HOIST_CLAIM_TERMINATING: return "terminating";
     }
     return "unknown";
+}
+
+/* ---- restart adoption ------------------------------------------------------ */
+
+static const char *machine_tag(const hoist_machine *m, const char *key)
+{
+    for (size_t i = 0; m->tags && i < m->n_tags; i++) {
+        const hoist_kv *kv = &m->tags[i];
+        if (kv->key && kv->value && strcmp(kv->key, key) == 0)
+            return kv->value;
+    }
+    return NULL;
+}
+
+/* The real (not synthetic) Node whose spec.providerID is pid, or NULL. */
+static const hoist_node *node_by_provider_id(hoist_pipeline *p, const char *pid)
+{
+    if (!pid || !*pid)
+        return NULL;
+    hoist_objects *o = hoist_cluster_objects(&p->cluster);
+    for (size_t i = 0; i < o->n_nodes; i++)
+        if (o->nodes[i]->provider_id && strcmp(o->nodes[i]->provider_id, pid) == 0)
+            return o->nodes[i];
+    return NULL;
+}
+
+/* Skip claim number n of "<nodepool>-<n>" (or "<nodepool>-<run>-<n>") in
+ * later launches. */
+static void reserve_claim_number(hoist_pipeline *p, const char *claim)
+{
+    const char *dash = strrchr(claim, '-');
+    if (!dash || !dash[1])
+        return;
+    char *end = NULL;
+    unsigned long n = strtoul(dash + 1, &end, 10);
+    if (*end == '\0' && n > p->next_claim_seq && n < UINT32_MAX)
+        p->next_claim_seq = (unsigned)n;
+}
+
+/* Record what the provider knows of machine m in claim c. 0 or -1 (memory). */
+static int claim_take_machine(hoist_pipeline *p, hoist_nodeclaim *c, const hoist_machine *m)
+{
+    c->capacity_type = m->capacity_type;
+    c->price = m->price;
+    c->launched_ms = m->launch_time_ms ? m->launch_time_ms : now_ms(p);
+    if (c->launched_ms > now_ms(p))
+        c->launched_ms = now_ms(p);
+    c->created_ms = c->launched_ms;
+    if (claim_set_string(&c->instance_id, m->instance_id) < 0 ||
+        claim_set_string(&c->instance_type, m->instance_type) < 0 ||
+        claim_set_string(&c->zone, m->zone) < 0 ||
+        claim_rekey(p, &p->by_provider_id, c, &c->provider_id, m->provider_id) < 0)
+        return -1;
+    return 0;
+}
+
+/* The labels and taints a synthetic Node of nodepool `pool` carries: the
+ * NodePool's template labels and taints ({} and [] when it is unknown). */
+static int claim_template(hoist_pipeline *p, hoist_nodeclaim *c)
+{
+    const hoist_nodepool *np =
+        hoist_objects_find_nodepool(hoist_cluster_objects(&p->cluster), c->nodepool);
+    json_decref(c->base_labels);
+    json_decref(c->taints);
+    c->base_labels = np ? hoist_labels_to_json(&np->labels) : json_object();
+    c->taints = np ? hoist_taints_to_json(&np->taints) : json_array();
+    return c->base_labels && c->taints ? 0 : -1;
+}
+
+/* Adopt one machine; updates *a. -1 when memory ran out. */
+static int adopt_machine(hoist_pipeline *p, const hoist_machine *m, hoist_pipeline_adoption *a)
+{
+    if (!m->instance_id || !*m->instance_id || m->state == HOIST_MACHINE_SHUTTING_DOWN ||
+        m->state == HOIST_MACHINE_TERMINATED) {
+        a->skipped++;
+        return 0;
+    }
+    for (size_t i = 0; i < p->n_claims; i++)
+        if (p->claims[i]->instance_id && strcmp(p->claims[i]->instance_id, m->instance_id) == 0) {
+            a->skipped++; /* ours already */
+            return 0;
+        }
+    const char *claim = machine_tag(m, HOIST_TAG_CLAIM);
+    const char *pool = machine_tag(m, HOIST_TAG_NODEPOOL);
+    char fallback[300];
+    if (!claim || !*claim) {
+        snprintf(fallback, sizeof fallback, "adopted-%s", m->instance_id);
+        claim = fallback;
+    }
+    if (claim_by(p, &p->by_name, claim)) {
+        a->skipped++;
+        return 0;
+    }
+    reserve_claim_number(p, claim);
+    hoist_nodeclaim *c = claim_add(p, claim, pool && *pool ? pool : "unknown");
+    if (!c || claim_take_machine(p, c, m) < 0)
+        goto oom;
+    uint64_t now = now_ms(p);
+    const hoist_node *n = node_by_provider_id(p, m->provider_id);
+    if (n) {
+        bool unregistered = false;
+        for (size_t i = 0; i < n->taints.n; i++)
+            unregistered |= strcmp(n->taints.items[i].key, HOIST_TAINT_UNREGISTERED) == 0;
+        char node[256];
+        snprintf(node, sizeof node, "%s", n->name);
+        bool ready = n->ready == 1;
+        if (claim_rekey(p, &p->by_node, c, &c->node, node) < 0)
+            goto oom;
+        c->registered_ms = now;
+        claim_state(p, c, ready ? HOIST_CLAIM_READY : HOIST_CLAIM_REGISTERED);
+        if (ready) {
+            c->ready_ms = now;
+            c->nominations_dropped = true; /* nothing was nominated by this run */
+        }
+        p->stats.adopted++;
+        a->registered++;
+        LOG(p, HOIST_LOG_INFO, "pipeline: adopted %s (%s) as Node %s", c->name, c->instance_id,
+            node);
+        if (unregistered && p->env.sink && p->env.sink->taint &&
+            p->env.sink->taint(p->env.sink->ctx, node, HOIST_TAINT_UNREGISTERED, "",
+                               HOIST_TAINT_NO_EXECUTE, false) < 0)
+            LOG(p, HOIST_LOG_WARN, "pipeline: removing %s from %s failed",
+                HOIST_TAINT_UNREGISTERED, node);
+        return 0;
+    }
+    if (now - c->launched_ms >= p->cfg.registration_timeout_ms) {
+        p->stats.orphans++;
+        a->orphans++;
+        count(p, "hoist_orphans_terminated_total",
+              "Machines of an earlier run that never registered, terminated at adoption", NULL,
+              NULL, 1);
+        char why[96];
+        snprintf(why, sizeof why, "an orphan: no Node %.0f s after its launch",
+                 (double)(now - c->launched_ms) / 1000.0);
+        terminate_claim(p, c, why);
+        return 0;
+    }
+    if (claim_template(p, c) < 0)
+        goto oom;
+    claim_state(p, c, HOIST_CLAIM_LAUNCHED);
+    put_synthetic_node(p, c);
+    p->stats.adopted++;
+    a->in_flight++;
+    LOG(p, HOIST_LOG_INFO, "pipeline: adopted %s (%s), launched %.0f s ago, waiting for its Node",
+        c->name, c->instance_id, (double)(now - c->launched_ms) / 1000.0);
+    return 0;
+oom:
+    if (c)
+        claim_remove(p, c);
+    return -1;
+}
+
+int hoist_pipeline_adopt(hoist_pipeline *p, const hoist_machine *machines, size_t n,
+                         hoist_pipeline_adoption *out, hoist_err *err)
+{
+    hoist_pipeline_adoption a;
+    memset(&a, 0, sizeof a);
+    a.listed = n;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        if (adopt_machine(p, HOIST_NTH(machines, i), &a) < 0)
+            rc = hoist_errf(err, "pipeline: out of memory adopting machine %zu", i);
+    p->track_dirty = true;
+    if (out)
+        *out = a;
+    return rc;
+}
+
+/* What the list callback needs. */
+typedef struct reconcile_ref {
+    hoist_pipeline *p;
+    hoist_pipeline_reconcile_cb done;
+    void *arg;
+} reconcile_ref;
+
+static void on_reconcile_list(void *arg, const hoist_error *err, const hoist_machine *machines,
+                              size_t n)
+{
+    reconcile_ref r = *(reconcile_ref *)arg;
+    free(arg);
+    hoist_pipeline *p = r.p;
+    p->in_flight--;
+    p->reconciling = false;
+    hoist_pipeline_adoption a;
+    memset(&a, 0, sizeof a);
+    if (err) {
+        LOG(p, HOIST_LOG_WARN, "pipeline: listing the provider's machines failed: %s: %s",
+            hoist_status_name(err->code), err->message);
+        if (r.done)
+            r.done(r.arg, err, &a);
+        return;
+    }
+    hoist_err e = {{0}};
+    hoist_error perr;
+    memset(&perr, 0, sizeof perr);
+    const hoist_error *failed = NULL;
+    if (p->in_step) {
+        hoist_error_set(&perr, HOIST_E_INTERNAL, "pipeline: the machine list arrived inside a step");
+        failed = &perr;
+    } else if (hoist_pipeline_adopt(p, machines, n, &a, &e) < 0) {
+        hoist_error_set(&perr, HOIST_E_INTERNAL, e.msg);
+        failed = &perr;
+    } else {
+        LOG(p, HOIST_LOG_INFO,
+            "pipeline: %zu machines listed: %zu adopted with Nodes, %zu waiting for Nodes, "
+            "%zu orphans terminated",
+            a.listed, a.registered, a.in_flight, a.orphans);
+    }
+    if (r.done)
+        r.done(r.arg, failed, &a);
+}
+
+int hoist_pipeline_reconcile(hoist_pipeline *p, hoist_pipeline_reconcile_cb done, void *arg,
+                             hoist_err *err)
+{
+    if (!p->env.provider->list)
+        return hoist_errf(err, "pipeline: provider %s cannot list its machines",
+                          p->env.provider->name ? p->env.provider->name : "?");
+    reconcile_ref *r = malloc(sizeof *r);
+    if (!r)
+        return hoist_errf(err, "pipeline: out of memory");
+    r->p = p;
+    r->done = done;
+    r->arg = arg;
+    hoist_kv filter = {HOIST_TAG_CLUSTER, p->cluster_name};
+    hoist_error perr;
+    memset(&perr, 0, sizeof perr);
+    p->in_flight++;
+    p->reconciling = true;
+    if (p->env.provider->list(p->env.provider_state, &filter, 1, on_reconcile_list, r, &perr) !=
+        HOIST_OK) {
+        p->in_flight--;
+        p->reconciling = false;
+        free(r);
+        return hoist_errf(err, "pipeline: listing the provider's machines: %s: %s",
+                          hoist_status_name(perr.code), perr.message);
+    }
+    return 0;
+}
+
+bool hoist_pipeline_reconciling(const hoist_pipeline *p)
+{
+    return p->reconciling;
+}
+
+const hoist_nodeclaim *hoist_pipeline_claim_of_node(const hoist_pipeline *p, const char *node)
+{
+    const hoist_nodeclaim *c = claim_by(p, &p->by_node, node);
+    return c ? c : claim_by(p, &p->by_name, node);
 }

@@ -139,6 +139,10 @@ typedef struct hoist_pipeline_config {
     uint64_t registration_timeout_ms;   /* 0 = default 15 min */
     uint64_t nomination_ttl_ms;         /* 0 = default 60 s */
     bool no_consolidation;              /* true: the consolidate stage never runs */
+    const char *run_id;                 /* copied; when set, claims are named
+                                           "<nodepool>-<run_id>-<n>", so a restarted
+                                           daemon never reuses a name (the provider's
+                                           idempotency token) of an earlier run */
 } hoist_pipeline_config;
 
 /* Where a machine is in its life. */
@@ -196,6 +200,9 @@ typedef struct hoist_pipeline_stats {
     uint64_t interruptions;              /* interruption notices from the provider */
     uint64_t policy_errors;              /* hook calls that failed (all hooks) */
     uint64_t headroom_placeholders;      /* placeholders planned, summed */
+    uint64_t adopted;                    /* machines of an earlier run taken over */
+    uint64_t orphans;                    /* machines of an earlier run that never
+                                            registered, terminated at adoption */
 } hoist_pipeline_stats;
 
 typedef struct hoist_pipeline_env {
@@ -244,6 +251,56 @@ const hoist_nodeclaim *hoist_pipeline_find_claim(const hoist_pipeline *p, const 
 const hoist_pipeline_stats *hoist_pipeline_stats_get(hoist_pipeline *p);
 /* Launches and terminations the provider has not answered yet. */
 size_t hoist_pipeline_in_flight(const hoist_pipeline *p);
+
+/* ---- restart adoption ---------------------------------------------------
+ *
+ * A restarted daemon (or a new leader) takes over the machines an earlier
+ * run launched. After the event source's first full sync, it lists the
+ * provider's machines tagged hoist.dev/cluster = cfg.cluster and, for each
+ * one not yet a claim:
+ *   - a Node with its providerID exists: a claim in state registered or
+ *     ready (by the Node's Ready condition) named by its hoist.dev/claim tag;
+ *     a leftover hoist.dev/unregistered taint is removed through the sink;
+ *   - no Node, launched less than registration_timeout_ms ago: a claim in
+ *     state launched (its registration timeout keeps counting from the
+ *     machine's launch time) with a synthetic Node of its type, so pending
+ *     pods are nominated to it by the next decision instead of buying a
+ *     second machine for them;
+ *   - no Node and older: an orphan that never joined, terminated.
+ * Machines shutting down are left alone. Claim numbers of adopted
+ * "<nodepool>-<n>" names are skipped by later launches. */
+
+/* What an adoption did. */
+typedef struct hoist_pipeline_adoption {
+    size_t listed;                /* machines the provider listed */
+    size_t registered;            /* adopted with their Node */
+    size_t in_flight;             /* adopted, waiting for their Node */
+    size_t orphans;               /* terminated: never registered in time */
+    size_t skipped;               /* already claims, shutting down, or unusable */
+} hoist_pipeline_adoption;
+
+/* Completion of hoist_pipeline_reconcile: err is NULL on success (then `a`
+ * says what was done); borrowed for the call. */
+typedef void (*hoist_pipeline_reconcile_cb)(void *arg, const hoist_error *err,
+                                            const hoist_pipeline_adoption *a);
+
+/* Adopt `machines` (borrowed; the provider's list) as described above, at
+ * host->now_ms. *out (may be NULL) says what was done. Call between steps.
+ * 0, or -1 with err when memory ran out (what was adopted stays). */
+int hoist_pipeline_adopt(hoist_pipeline *p, const hoist_machine *machines, size_t n,
+                         hoist_pipeline_adoption *out, hoist_err *err);
+/* List the provider's machines of this cluster and adopt them; done(arg, ...)
+ * runs once from the provider's completion. The list counts as a provider
+ * call in flight (hoist_pipeline_in_flight). 0, or -1 with err when the
+ * provider refused the call (done is then not called). */
+int hoist_pipeline_reconcile(hoist_pipeline *p, hoist_pipeline_reconcile_cb done, void *arg,
+                             hoist_err *err);
+/* True while a hoist_pipeline_reconcile list is in flight. */
+bool hoist_pipeline_reconciling(const hoist_pipeline *p);
+/* The claim whose machine is (or will register as) Node `node`: by the real
+ * Node's name once registered, else by the claim's (synthetic Node's) name.
+ * NULL when the node is not a machine of this pipeline. */
+const hoist_nodeclaim *hoist_pipeline_claim_of_node(const hoist_pipeline *p, const char *node);
 
 /* "launching", "launched", "registered", "ready", "draining", "terminating". */
 const char *hoist_nodeclaim_state_name(hoist_nodeclaim_state s);
