@@ -170,6 +170,14 @@ static bool reject(sched *s, bool permanent, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static bool reject(sched *s, bool permanent, const char *fmt, ...)
 {
+    if (s->existing_only) {
+        /* a scheduler's pass explains nothing ("no Ready node fits"): a
+         * reason per node tried would be formatted for nobody */
+        s->why = "rejected";
+        s->why_permanent = permanent;
+        s->why_code = WHY_OTHER;
+        return false;
+    }
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(s->why_buf, sizeof s->why_buf, fmt, ap);
@@ -253,10 +261,13 @@ static bool fits(const hoist_resources *req, const hoist_resources *used,
 /* The slots where req does not fit, for reasons ("cpu, nvidia.com/gpu"),
  * written into buf (size MISFIT_LEN); returns buf. */
 #define MISFIT_LEN 256
-static const char *misfit(const hoist_objects *o, const hoist_resources *req,
+static const char *misfit(const sched *s, const hoist_resources *req,
                           const hoist_resources *used, const hoist_resources *avail, char *buf)
 {
+    const hoist_objects *o = s->o;
     size_t len = 0;
+    if (s->existing_only) /* unexplained: see reject() */
+        return "resources";
     snprintf(buf, MISFIT_LEN, "resources");
     for (int i = 0; i < HOIST_RES_MAX && len < MISFIT_LEN; i++)
         if (req->v[i] && used->v[i] + req->v[i] > avail->v[i])
@@ -1104,7 +1115,7 @@ static bool node_ok(sched *s, spod *sp, int level, bin *b, placement *pl)
     char short_of[MISFIT_LEN];
     if (!fits(&sp->pod->requests, &b->used, &b->cap))
         return reject(s, true, "node %s: not enough %s", n->name,
-                      misfit(s->o, &sp->pod->requests, &b->used, &b->cap, short_of));
+                      misfit(s, &sp->pod->requests, &b->used, &b->cap, short_of));
     if (!taints_ok(s, sp, level, &n->taints, true))
         return false;
     hoist_reqs *alts;
@@ -1328,7 +1339,7 @@ static bool explain_no_type(sched *s, const bin *b, const hoist_reqs *alt,
         return false;
     }
     char short_of[MISFIT_LEN];
-    reject(s, true, "not enough %s", misfit(s->o, req, &b->used, &b->cap, short_of));
+    reject(s, true, "not enough %s", misfit(s, req, &b->used, &b->cap, short_of));
     s->why_code = WHY_RESOURCES;
     return false;
 }
@@ -1340,7 +1351,7 @@ static bool claim_ok(sched *s, spod *sp, int level, bin *b, placement *pl)
     if (!fits(&sp->pod->requests, &b->used, &b->cap)) {
         char short_of[MISFIT_LEN];
         reject(s, true, "not enough %s",
-               misfit(s->o, &sp->pod->requests, &b->used, &b->cap, short_of));
+               misfit(s, &sp->pod->requests, &b->used, &b->cap, short_of));
         s->why_code = WHY_RESOURCES;
         return false;
     }
