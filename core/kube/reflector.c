@@ -200,7 +200,7 @@ static void malformed(hoist_reflector *r, const char *where, const char *why)
 
 static void emit(hoist_reflector *r, hoist_object_op op, const json_t *obj)
 {
-    hoist_object_event ev = {op, obj};
+    hoist_object_event ev = {.op = op, .object = obj};
     r->stats.events++;
     r->cfg.on_event(r->cfg.arg, &ev);
 }

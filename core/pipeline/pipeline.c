@@ -432,7 +432,7 @@ static void put_synthetic_node(hoist_pipeline *p, hoist_nodeclaim *c)
         LOG(p, HOIST_LOG_ERROR, "pipeline: claim %s: building its node: %s", c->name, err.msg);
         return;
     }
-    hoist_object_event ev = {HOIST_OBJECT_UPDATE, node};
+    hoist_object_event ev = {.op = HOIST_OBJECT_UPDATE, .object = node};
     if (hoist_cluster_apply(&p->cluster, &ev, &err) < 0)
         LOG(p, HOIST_LOG_ERROR, "pipeline: claim %s: %s", c->name, err.msg);
     else
@@ -448,7 +448,7 @@ static void drop_synthetic_node(hoist_pipeline *p, hoist_nodeclaim *c)
     json_t *ref = hoist_object_ref(NULL, "Node", NULL, c->name);
     if (!ref)
         return;
-    hoist_object_event ev = {HOIST_OBJECT_DELETE, ref};
+    hoist_object_event ev = {.op = HOIST_OBJECT_DELETE, .object = ref};
     hoist_err err = {{0}};
     if (hoist_cluster_apply(&p->cluster, &ev, &err) < 0)
         LOG(p, HOIST_LOG_ERROR, "pipeline: claim %s: %s", c->name, err.msg);
@@ -794,10 +794,11 @@ static void pod_event(hoist_pipeline *p, hoist_object_op op, const json_t *pod)
     hoist_batch_remove(&p->batch, key);
 }
 
-static void apply_event(hoist_pipeline *p, hoist_object_op op, const json_t *obj)
+static void apply_event(hoist_pipeline *p, hoist_object_op op, const json_t *obj,
+                        const char *text)
 {
     p->stats.events++;
-    hoist_object_event ev = {op, obj};
+    hoist_object_event ev = {op, obj, text};
     hoist_err err = {{0}};
     if (hoist_cluster_apply(&p->cluster, &ev, &err) < 0) {
         p->stats.events_rejected++;
@@ -829,7 +830,7 @@ void hoist_pipeline_observe(void *arg, const hoist_object_event *ev)
         defer(p, &d);
         return;
     }
-    apply_event(p, ev->op, ev->object);
+    apply_event(p, ev->op, ev->object, ev->text);
 }
 
 static void drain_deferred(hoist_pipeline *p)
@@ -839,7 +840,7 @@ static void drain_deferred(hoist_pipeline *p)
         deferred *d = &p->deferred_q[i];
         switch (d->kind) {
         case DEFER_EVENT:
-            apply_event(p, d->op, d->object);
+            apply_event(p, d->op, d->object, NULL);
             json_decref(d->object);
             break;
         case DEFER_LAUNCH:

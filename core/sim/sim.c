@@ -322,12 +322,13 @@ static void host_init(sim *s)
 
 /* ---- the world's objects and the autoscaler's view ----------------------------- */
 
-/* Tell the autoscaler (a copy of) an object change. */
-static void deliver(sim *s, hoist_object_op op, const json_t *obj)
+/* Tell the autoscaler an object change (text: obj as the world stored it,
+ * or NULL). */
+static void deliver(sim *s, hoist_object_op op, const json_t *obj, const char *text)
 {
     if (!s->as_ready)
         return;
-    hoist_object_event oe = {op, obj};
+    hoist_object_event oe = {op, obj, text};
     s->as.observe(s->as.ctx, &oe);
     s->as_dirty = true;
 }
@@ -342,13 +343,21 @@ static json_t *world_json(sim *s, const char *kind, const char *ns, const char *
 /* Apply obj to the world and pass it on. */
 static int world_apply(sim *s, hoist_object_op op, const json_t *obj)
 {
-    hoist_object_event oe = {op, obj};
+    hoist_object_event oe = {.op = op, .object = obj};
     hoist_err err = {{0}};
     if (hoist_cluster_apply(&s->world, &oe, &err) < 0) {
         slog(s, "world refused an object: %s", err.msg);
         return -1;
     }
-    deliver(s, op, obj);
+    /* the world's compact text of it, so the autoscaler's store need not
+     * dump it again */
+    const char *text = NULL;
+    if (op != HOIST_OBJECT_DELETE) {
+        const json_t *md = json_object_get(obj, "metadata");
+        text = hoist_cluster_text(&s->world, jstr(obj, "kind"), jstr(md, "namespace"),
+                                  jstr(md, "name"));
+    }
+    deliver(s, op, obj, text);
     return 0;
 }
 
@@ -839,7 +848,8 @@ static void run_scheduler(sim *s)
             continue;
         json_t *pod = world_json(s, "Pod", binds[i].ns, binds[i].name);
         if (pod) {
-            deliver(s, HOIST_OBJECT_UPDATE, pod);
+            deliver(s, HOIST_OBJECT_UPDATE, pod,
+                    hoist_cluster_text(&s->world, "Pod", binds[i].ns, binds[i].name));
             json_decref(pod);
         }
         char key[520];

@@ -597,7 +597,7 @@ int hoist_cluster_apply(hoist_cluster *c, const hoist_object_event *ev, hoist_er
         c->stats.applied++;
         return 0;
     }
-    char *text = dump(ev->object);
+    char *text = ev->text ? strdup(ev->text) : dump(ev->object);
     if (!text)
         return oom(c, err);
     return put(c, ev->object, k, kind, ns, name, text, err);

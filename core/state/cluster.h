@@ -70,6 +70,9 @@ typedef struct hoist_object_event {
     hoist_object_op op;
     const json_t *object;   /* borrowed: the whole object with apiVersion and kind
                                (a delete may carry a stub; kind defaults to "Pod") */
+    const char *text;       /* optional, borrowed: `object` as compact JSON text
+                               (json_dumps with JSON_COMPACT) when the producer has
+                               it already; saves the store a dump. NULL: dumped */
 } hoist_object_event;
 
 /* Counters (monotonic). */

@@ -96,7 +96,7 @@ int main(int argc, char **argv)
 
     double t = now_s();
     for (size_t i = 0; i < n; i++) {
-        hoist_object_event ev = {HOIST_OBJECT_ADD, pods[i]};
+        hoist_object_event ev = {.op = HOIST_OBJECT_ADD, .object = pods[i]};
         check(hoist_cluster_apply(&c, &ev, &err), &err, "add");
     }
     report("add", n, now_s() - t, &c);
@@ -136,10 +136,10 @@ int main(int argc, char **argv)
                                  oldest % 2 ? "team-a" : "team-b", "name",
                                  json_string_value(json_object_get(
                                      json_object_get(pods[oldest], "metadata"), "name")));
-        hoist_object_event del = {HOIST_OBJECT_DELETE, stub};
+        hoist_object_event del = {.op = HOIST_OBJECT_DELETE, .object = stub};
         check(hoist_cluster_apply(&c, &del, &err), &err, "churn delete");
         json_decref(stub);
-        hoist_object_event add = {HOIST_OBJECT_ADD, pods[next]};
+        hoist_object_event add = {.op = HOIST_OBJECT_ADD, .object = pods[next]};
         check(hoist_cluster_apply(&c, &add, &err), &err, "churn add");
         oldest++;
         next++;
@@ -153,7 +153,7 @@ int main(int argc, char **argv)
                                  i % 2 ? "team-a" : "team-b", "name",
                                  json_string_value(json_object_get(
                                      json_object_get(pods[i], "metadata"), "name")));
-        hoist_object_event del = {HOIST_OBJECT_DELETE, stub};
+        hoist_object_event del = {.op = HOIST_OBJECT_DELETE, .object = stub};
         int rc = hoist_cluster_apply(&c, &del, &err);
         check(rc, &err, "delete");
         deleted += (size_t)rc;

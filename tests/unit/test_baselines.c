@@ -121,7 +121,7 @@ static hoist_status rec_terminate(void *state, const char *id, hoist_done_cb cb,
 
 static void deliver(world *w, hoist_object_op op, json_t *obj)
 {
-    hoist_object_event ev = {op, obj};
+    hoist_object_event ev = {.op = op, .object = obj};
     w->as.observe(w->as.ctx, &ev);
     json_decref(obj);
 }

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -17,7 +18,7 @@
 static int apply(hoist_cluster *c, hoist_object_op op, const char *text, hoist_err *err)
 {
     json_t *j = parse(text);
-    hoist_object_event ev = {op, j};
+    hoist_object_event ev = {.op = op, .object = j};
     int rc = hoist_cluster_apply(c, &ev, err);
     json_decref(j);
     return rc;
@@ -520,7 +521,7 @@ static void test_bad_envelopes(void **state)
     hoist_cluster c;
     hoist_err err = {{0}};
     hoist_cluster_init(&c);
-    hoist_object_event ev = {HOIST_OBJECT_ADD, NULL};
+    hoist_object_event ev = {.op = HOIST_OBJECT_ADD, .object = NULL};
     assert_int_equal(hoist_cluster_apply(&c, &ev, &err), -1);
     assert_has(err.msg, "no object");
     hoist_cluster_free(&c);
@@ -916,7 +917,7 @@ static void test_object_ref(void **state)
     assert_string_equal(json_string_value(json_object_get(pod, "apiVersion")), "v1");
     assert_string_equal(
         json_string_value(json_object_get(json_object_get(pod, "metadata"), "namespace")), "shop");
-    hoist_object_event ev = {HOIST_OBJECT_DELETE, pod};
+    hoist_object_event ev = {.op = HOIST_OBJECT_DELETE, .object = pod};
     assert_int_equal(hoist_cluster_apply(&c, &ev, &err), 1);
     assert_null(hoist_cluster_find_pod(&c, "shop", "a"));
     assert_non_null(hoist_cluster_find_node(&c, "a")); /* same name, other kind: kept */
@@ -1006,6 +1007,31 @@ static void test_usage_follows_every_change(void **state)
     hoist_cluster_free(&c);
 }
 
+/* A producer that has the object's text already hands it over: the store
+ * keeps that text (no dump of its own), and a resync with it changes nothing. */
+static void test_event_with_text(void **state)
+{
+    (void)state;
+    hoist_cluster c;
+    hoist_err err = {{0}};
+    hoist_cluster_init(&c);
+    char buf[1024];
+    json_t *pod = parse(pod_text(buf, sizeof buf, "ns", "p", "1", "web", NULL));
+    char *text = json_dumps(pod, JSON_COMPACT);
+    hoist_object_event ev = {HOIST_OBJECT_ADD, pod, text};
+    assert_int_equal(hoist_cluster_apply(&c, &ev, &err), 1);
+    assert_string_equal(hoist_cluster_text(&c, "Pod", "ns", "p"), text);
+    assert_ptr_not_equal(hoist_cluster_text(&c, "Pod", "ns", "p"), text); /* copied */
+    assert_int_equal(hoist_cluster_find_pod(&c, "ns", "p")->requests.v[HOIST_RES_CPU], 1000);
+    ev.op = HOIST_OBJECT_UPDATE;
+    assert_int_equal(hoist_cluster_apply(&c, &ev, &err), 0);
+    ev.text = NULL; /* dumped by the store: the same text, so also a resync */
+    assert_int_equal(hoist_cluster_apply(&c, &ev, &err), 0);
+    free(text);
+    json_decref(pod);
+    hoist_cluster_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1030,6 +1056,7 @@ int main(void)
         cmocka_unit_test(test_text_accessor),
         cmocka_unit_test(test_free_and_reuse),
         cmocka_unit_test(test_usage_follows_every_change),
+        cmocka_unit_test(test_event_with_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

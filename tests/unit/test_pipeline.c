@@ -84,7 +84,7 @@ static int s_delete(void *ctx, const char *node)
     /* the API server deletes it and the watch says so (the pipeline is
      * inside a step or a provider callback: it must cope) */
     json_t *ref = hoist_object_ref(NULL, "Node", NULL, node);
-    hoist_object_event ev = {HOIST_OBJECT_DELETE, ref};
+    hoist_object_event ev = {.op = HOIST_OBJECT_DELETE, .object = ref};
     hoist_pipeline_observe(s->p, &ev);
     json_decref(ref);
     return 0;
@@ -223,7 +223,7 @@ static void event(fixture *f, hoist_object_op op, const char *json_text)
     json_t *obj = json_loads(json_text, 0, &je);
     if (!obj)
         fail_msg("bad test JSON: %s: %s", je.text, json_text);
-    hoist_object_event ev = {op, obj};
+    hoist_object_event ev = {.op = op, .object = obj};
     hoist_pipeline_observe(f->p, &ev);
     json_decref(obj);
 }

@@ -173,7 +173,7 @@ static void event(hoist_pipeline *p, hoist_object_op op, const char *json_text)
     json_t *obj = json_loads(json_text, 0, &je);
     if (!obj)
         fail_msg("bad test JSON: %s: %s", je.text, json_text);
-    hoist_object_event ev = {op, obj};
+    hoist_object_event ev = {.op = op, .object = obj};
     hoist_pipeline_observe(p, &ev);
     json_decref(obj);
 }
