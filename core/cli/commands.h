@@ -14,5 +14,6 @@ int hoist_cmd_policy(int argc, char **argv);   /* hoist policy check F */
 int hoist_cmd_simulate(int argc, char **argv); /* hoist simulate --trace F -f F... */
 int hoist_cmd_sim(int argc, char **argv);      /* hoist sim serve [-f F...] */
 int hoist_cmd_trace(int argc, char **argv);    /* hoist trace generate|import-csv|check */
+int hoist_cmd_run(int argc, char **argv);      /* hoist run: the daemon */
 
 #endif

@@ -23,6 +23,7 @@ static void usage(FILE *out)
             "usage: hoist <command> [options]\n"
             "\n"
             "commands:\n"
+            "  run [--kubeconfig F]         the autoscaler daemon against a Kubernetes API\n"
             "  plan -f FILE...              decide where pending pods go and which machines\n"
             "                               to buy\n"
             "  catalog -f FILE...           instance types each NodePool may launch, with\n"
@@ -48,6 +49,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version"))
         return hoist_cmd_version(argc - 1, argv + 1);
+    if (!strcmp(cmd, "run"))
+        return hoist_cmd_run(argc - 1, argv + 1);
     if (!strcmp(cmd, "plan"))
         return hoist_cmd_plan(argc - 1, argv + 1);
     if (!strcmp(cmd, "catalog"))
