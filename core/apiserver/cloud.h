@@ -65,7 +65,9 @@
  *      200 {"items": [MACHINE...]}: machines not terminated whose tags include
  *      every pair given (cluster, nodepool and claim are the hoist.dev/ tags).
  * GET  /machines/<instance id>
- *      200 MACHINE (any state, terminated too), 404 {"error": not-found}.
+ *      200 MACHINE for a machine whose launch has completed (its state as
+ *      the cloud last saw it, terminated too), 404 {"error": not-found}
+ *      otherwise (also while its launch is pending).
  * DELETE /machines/<instance id>
  *      200 {} once terminated (terminating a terminated machine succeeds),
  *      200 {"error": {"code": "not-found"}} for an id never issued.

@@ -19,6 +19,7 @@
 #include <hoist/provider.h>
 
 #include "mock_catalog.h"
+#include "mock_remote.h"
 
 #define MOCK_VERSION "0.1.0"
 #define MOCK_MAX_ZONES 64
@@ -92,6 +93,7 @@ struct mock_state {
     mock_op *ops;               /* pending operations (doubly linked) */
     mock_watcher *watchers;
     size_t n_watchers;
+    mock_remote *remote;        /* remote mode ("endpoint"): every operation goes there */
     int depth;                  /* > 0 while a timer callback runs */
     bool dead;                  /* destroy() was called inside a callback */
 };
@@ -541,6 +543,8 @@ static hoist_status mock_launch(void *state, const hoist_launch_request *req, ho
                                 void *arg, hoist_error *err)
 {
     mock_state *st = state;
+    if (st->remote)
+        return mock_remote_launch(st->remote, req, cb, arg, err);
     if (!req || !cb)
         return errf(err, HOIST_E_INVALID, "launch: request and callback are required");
     if (!req->claim || !*req->claim)
@@ -682,6 +686,8 @@ static hoist_status mock_launch(void *state, const hoist_launch_request *req, ho
 static hoist_status mock_catalog_op(void *state, hoist_catalog_cb cb, void *arg, hoist_error *err)
 {
     mock_state *st = state;
+    if (st->remote)
+        return mock_remote_catalog(st->remote, cb, arg, err);
     if (!cb)
         return errf(err, HOIST_E_INVALID, "catalog: a callback is required");
     mock_op *op = op_new(st, OP_CATALOG);
@@ -696,6 +702,8 @@ static hoist_status mock_terminate(void *state, const char *instance_id, hoist_d
                                    void *arg, hoist_error *err)
 {
     mock_state *st = state;
+    if (st->remote)
+        return mock_remote_terminate(st->remote, instance_id, cb, arg, err);
     if (!instance_id || !cb)
         return errf(err, HOIST_E_INVALID, "terminate: instance id and callback are required");
     mock_op *op = op_new(st, OP_TERMINATE);
@@ -734,6 +742,8 @@ static hoist_status mock_list(void *state, const hoist_kv *filter, size_t n_filt
                               hoist_list_cb cb, void *arg, hoist_error *err)
 {
     mock_state *st = state;
+    if (st->remote)
+        return mock_remote_list(st->remote, filter, n_filter, cb, arg, err);
     if (!cb)
         return errf(err, HOIST_E_INVALID, "list: a callback is required");
     for (size_t i = 0; i < n_filter; i++)
@@ -758,6 +768,8 @@ static hoist_status mock_list(void *state, const hoist_kv *filter, size_t n_filt
 static hoist_status mock_watch_events(void *state, hoist_event_cb cb, void *arg, hoist_error *err)
 {
     mock_state *st = state;
+    if (st->remote)
+        return mock_remote_watch_events(st->remote, cb, arg, err);
     if (!cb)
         return errf(err, HOIST_E_INVALID, "watch_events: a callback is required");
     mock_watcher *w = realloc(st->watchers, (st->n_watchers + 1) * sizeof *w);
@@ -1011,6 +1023,9 @@ static hoist_status apply_command(mock_state *st, const json_t *cmd, hoist_error
 static hoist_status mock_control(void *state, const char *command, hoist_error *err)
 {
     mock_state *st = state;
+    if (st->remote)
+        return errf(err, HOIST_E_UNSUPPORTED, "control: not in remote mode (POST the command to "
+                    "the cloud's /control)");
     if (!command)
         return errf(err, HOIST_E_INVALID, "control: a command is required");
     json_error_t jerr;
@@ -1029,6 +1044,7 @@ static hoist_status mock_control(void *state, const char *command, hoist_error *
 
 static void state_free(mock_state *st)
 {
+    mock_remote_free(st->remote);
     while (st->ops)
         op_cancel(st, st->ops);
     for (size_t i = 0; i < st->n_machines; i++)
@@ -1044,6 +1060,12 @@ static void mock_destroy(void *state)
     mock_state *st = state;
     if (!st)
         return;
+    if (st->remote) {
+        mock_remote_free(st->remote); /* safe inside its own callbacks */
+        st->remote = NULL;
+        state_free(st);
+        return;
+    }
     if (st->depth > 0) {
         /* Inside one of our callbacks: stop everything now, free on the way out. */
         while (st->ops)
@@ -1201,6 +1223,46 @@ static hoist_status parse_config(mock_state *st, const json_t *cfg, const json_t
     return HOIST_OK;
 }
 
+/* Remote mode: "endpoint" and its timeouts; the in-memory cloud's keys are
+ * the cloud's business and ignored (checked for type only by the cloud). */
+static hoist_status parse_remote(mock_state *st, const json_t *cfg, hoist_error *err)
+{
+    mock_remote_config rc = {NULL, 0, 0, 0};
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)cfg, key, v) {
+        hoist_status s = HOIST_OK;
+        if (strcmp(key, "endpoint") == 0) {
+            if (!json_is_string(v) || !*json_string_value(v))
+                s = errf(err, HOIST_E_INVALID, "config: endpoint: expected a URL string");
+            else
+                rc.endpoint = json_string_value(v);
+        } else if (strcmp(key, "timeout_ms") == 0) {
+            s = cfg_uint(key, v, &rc.timeout_ms, err);
+        } else if (strcmp(key, "launch_timeout_ms") == 0) {
+            s = cfg_uint(key, v, &rc.launch_timeout_ms, err);
+        } else if (strcmp(key, "events_poll_ms") == 0) {
+            s = cfg_uint(key, v, &rc.events_poll_ms, err);
+        } else if (strcmp(key, "faults") == 0) {
+            s = errf(err, HOIST_E_INVALID, "config: faults: not with endpoint (POST commands to "
+                                           "the cloud's /control)");
+        } else if (strcmp(key, "catalog") != 0 && strcmp(key, "region") != 0 &&
+                   strcmp(key, "zones") != 0 && strcmp(key, "seed") != 0 &&
+                   strcmp(key, "launch_latency_ms") != 0 && strcmp(key, "spot") != 0) {
+            s = errf(err, HOIST_E_INVALID, "config: unknown key \"%s\"", key);
+        }
+        if (s != HOIST_OK)
+            return s;
+    }
+    if (rc.timeout_ms > UINT32_MAX || rc.launch_timeout_ms > UINT32_MAX)
+        return errf(err, HOIST_E_INVALID, "config: timeout_ms, launch_timeout_ms: at most %u",
+                    UINT32_MAX);
+    hoist_status s = mock_remote_new(st->host, &rc, &st->remote, err);
+    if (s == HOIST_OK)
+        MLOG(st, HOIST_LOG_INFO, "mock: remote mode, cloud at %s", rc.endpoint);
+    return s;
+}
+
 static hoist_status mock_init(const hoist_host *host, const char *config, void **state,
                               hoist_error *err)
 {
@@ -1230,6 +1292,16 @@ static hoist_status mock_init(const hoist_host *host, const char *config, void *
     st->host = host;
     st->seed = 42;
     mock_spot_params_default(&st->sp);
+    if (json_object_get(cfg, "endpoint")) {
+        hoist_status rs = parse_remote(st, cfg, err);
+        json_decref(cfg);
+        if (rs != HOIST_OK) {
+            state_free(st);
+            return rs;
+        }
+        *state = st;
+        return HOIST_OK;
+    }
     const json_t *faults;
     hoist_status s = parse_config(st, cfg, &faults, err);
     if (s == HOIST_OK && faults) {

@@ -658,11 +658,20 @@ int mock_catalog_load(mock_catalog *cat, const char *path, const char *const *zo
                  jerr.column, jerr.text);
         return hoist_error_set(err, HOIST_E_INVALID, m), -1;
     }
+    int rc = mock_catalog_load_json(cat, root, path, zones, n_zones, seed, sp, err);
+    json_decref(root);
+    return rc;
+}
+
+int mock_catalog_load_json(mock_catalog *cat, const json_t *root, const char *path,
+                           const char *const *zones, size_t n_zones, uint64_t seed,
+                           const mock_spot_params *sp, hoist_error *err)
+{
+    memset(cat, 0, sizeof *cat);
     if (!json_is_array(root)) {
         char m[256];
         snprintf(m, sizeof m, "catalog %s: expected a JSON array of instance types, got %s", path,
                  json_kind(root));
-        json_decref(root);
         return hoist_error_set(err, HOIST_E_INVALID, m), -1;
     }
     size_t n = json_array_size(root);
@@ -670,7 +679,6 @@ int mock_catalog_load(mock_catalog *cat, const char *path, const char *const *zo
     const char **zcopy = calloc(n_zones ? n_zones : 1, sizeof *zcopy);
     if (!cat->types || !zcopy) {
         free(zcopy);
-        json_decref(root);
         mock_catalog_free(cat);
         return hoist_error_set(err, HOIST_E_INTERNAL, "catalog: out of memory"), -1;
     }
@@ -688,7 +696,6 @@ int mock_catalog_load(mock_catalog *cat, const char *path, const char *const *zo
         rc = parse_type(&e, cat, &cap, json_array_get(root, i), zcopy, n_zones, seed, sp);
     }
     free(zcopy);
-    json_decref(root);
     if (rc == 0 && cat->n_types == 0) {
         char m[256];
         snprintf(m, sizeof m, "catalog %s: no instance type has an offering", path);

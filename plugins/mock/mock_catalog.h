@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include <hoist/host.h>
 #include <hoist/types.h>
 
@@ -78,6 +80,11 @@ typedef struct mock_catalog {
 int mock_catalog_load(mock_catalog *cat, const char *path, const char *const *zones,
                       size_t n_zones, uint64_t seed, const mock_spot_params *sp,
                       hoist_error *err);
+/* The same from a parsed JSON array (borrowed); `path` names it in errors
+ * (e.g. the URL it came from). */
+int mock_catalog_load_json(mock_catalog *cat, const json_t *root, const char *path,
+                           const char *const *zones, size_t n_zones, uint64_t seed,
+                           const mock_spot_params *sp, hoist_error *err);
 /* Free everything the catalog owns (safe on a zeroed or failed catalog). */
 void mock_catalog_free(mock_catalog *cat);
 
