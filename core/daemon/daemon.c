@@ -170,13 +170,15 @@ static uint64_t phost_now(void *ctx)
 static void counter_to(hoist_daemon *d, const char *name, const char *help, const hoist_kv *l,
                        size_t n, uint64_t value, uint64_t *last)
 {
-    if (value > *last && d->cfg.metrics) {
+    /* a delta of 0 still registers the series, so it reads 0 before its first event */
+    if (d->cfg.metrics) {
         hoist_err err = {{0}};
         if (hoist_metrics_counter_add(d->cfg.metrics, name, help, l, n,
-                                      (double)(value - *last), &err) < 0)
+                                      value > *last ? (double)(value - *last) : 0, &err) < 0)
             LOGD(d, HOIST_LOG_WARN, "metrics: %s", err.msg);
     }
-    *last = value;
+    if (value > *last)
+        *last = value;
 }
 
 static void gauge(hoist_daemon *d, const char *name, const char *help, const hoist_kv *l,
@@ -506,6 +508,7 @@ static void on_reconciled(void *arg, const hoist_error *err, const hoist_pipelin
     }
     d->p_adopted = true;
     update_ready(d);
+    hoist_daemon_update_metrics(d);
     step_soon(d);
 }
 
@@ -517,6 +520,7 @@ static void start_adoption(hoist_daemon *d)
     if (d->cfg.no_adoption) {
         d->p_adopted = true;
         update_ready(d);
+        hoist_daemon_update_metrics(d);
         step_soon(d);
         return;
     }
