@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "model/usage.h"
+#include "sched/plan.h"
 
 /* ---- cron ---------------------------------------------------------------- */
 
@@ -254,6 +255,8 @@ const char *hoist_disruption_reason_name(hoist_disruption_reason r)
         return "recycle";
     case HOIST_DISRUPT_EMPTY:
         return "empty";
+    case HOIST_DISRUPT_UNDERUTILIZED:
+        return "underutilized";
     }
     return "unknown";
 }
@@ -261,12 +264,20 @@ const char *hoist_disruption_reason_name(hoist_disruption_reason r)
 /* The budget reason a disruption counts under. */
 static unsigned budget_reason_bit(hoist_disruption_reason r)
 {
-    return r == HOIST_DISRUPT_EMPTY ? HOIST_REASON_EMPTY : HOIST_REASON_DRIFTED;
+    switch (r) {
+    case HOIST_DISRUPT_EMPTY: return HOIST_REASON_EMPTY;
+    case HOIST_DISRUPT_UNDERUTILIZED: return HOIST_REASON_UNDERUTILIZED;
+    default: return HOIST_REASON_DRIFTED;
+    }
 }
 
 static const char *budget_reason_name(hoist_disruption_reason r)
 {
-    return r == HOIST_DISRUPT_EMPTY ? "Empty" : "Drifted";
+    switch (r) {
+    case HOIST_DISRUPT_EMPTY: return "Empty";
+    case HOIST_DISRUPT_UNDERUTILIZED: return "Underutilized";
+    default: return "Drifted";
+    }
 }
 
 /* A duration as "1d2h3m4s" without zero parts ("0s" for zero). */
@@ -318,8 +329,8 @@ typedef struct pool_state {
     size_t n_nodes;            /* its nodes in the snapshot */
     size_t in_progress;        /* of them listed in opts->disrupting */
     size_t decided;            /* decided now */
-    bool allowed_known[3];
-    size_t allowed[3];         /* per hoist_disruption_reason; UNLIMITED without an active budget */
+    bool allowed_known[HOIST_DISRUPT_N_REASONS];
+    size_t allowed[HOIST_DISRUPT_N_REASONS]; /* per reason; UNLIMITED without an active budget */
     const char *schedule_error;/* a budget's schedule that did not parse (taken as active) */
     bool want_known, has_want;
     hoist_resources want;      /* headroom */
@@ -486,7 +497,8 @@ static const char *held_back(decide_ctx *x, const candidate *c, bool *oom)
         return why;
     }
 
-    if (c->reason == HOIST_DISRUPT_EMPTY && x->opts->headroom) {
+    if ((c->reason == HOIST_DISRUPT_EMPTY || c->reason == HOIST_DISRUPT_UNDERUTILIZED) &&
+        x->opts->headroom) {
         if (!p->want_known) {
             p->want_known = true;
             hoist_resources want = {{0}};
@@ -497,8 +509,10 @@ static const char *held_back(decide_ctx *x, const candidate *c, bool *oom)
             }
         }
         if (p->has_want) {
+            /* an empty node takes its free room away; an underutilized one
+             * all of it, since its pods move onto the NodePool's other nodes */
             hoist_resources after = p->spare, gone = ni->node->allocatable;
-            if (ni->u)
+            if (ni->u && c->reason == HOIST_DISRUPT_EMPTY)
                 hoist_resources_sub(&gone, &ni->u->requested);
             hoist_resources_sub(&after, &gone);
             static const int slots[] = {HOIST_RES_CPU, HOIST_RES_MEMORY};
@@ -547,6 +561,122 @@ static int decide(decide_ctx *x, const candidate *c)
         qsort(d->pods, k, sizeof *d->pods, pod_ptr_cmp); /* by ns/name: deterministic */
     }
     p->decided++;
+    return 0;
+}
+
+/* ---- underutilized nodes ------------------------------------------------ */
+
+/* Why pod p keeps its node from a voluntary removal, as Cluster Autoscaler
+ * documents (no controller, local storage; the safe-to-evict annotation
+ * decides either way), or NULL. Built in arena a; *oom on failure. */
+static const char *pod_blocks(hoist_arena *a, const hoist_pod *p, bool *oom)
+{
+    const char *why = NULL;
+    if (p->daemonset_owned || p->safe_to_evict == 1)
+        return NULL;
+    if (p->safe_to_evict == 0)
+        why = "is annotated cluster-autoscaler.kubernetes.io/safe-to-evict=false";
+    else if (!p->owner_kind)
+        why = "has no controller";
+    else if (p->has_empty_dir || p->has_host_path)
+        why = "has local storage (emptyDir or hostPath)";
+    if (!why)
+        return NULL;
+    const char *s = hoist_arena_sprintf(a, "pod %s/%s %s", p->ns, p->name, why);
+    *oom = !s;
+    return s;
+}
+
+/* Whether the pods of the nodes named in gone[0..n) all fit on the other
+ * Ready nodes now: 1 yes, 0 no, -1 with err. */
+static int fits_elsewhere(decide_ctx *x, const hoist_usage *usage, const char *const *gone,
+                          size_t n, hoist_err *err)
+{
+    /* a view of the snapshot with the usage index the planner needs; the
+     * planner may intern resource names into its copy of the table */
+    hoist_objects view = *x->o;
+    view.usage = usage;
+    hoist_plan_options po;
+    memset(&po, 0, sizeof po);
+    po.existing_only = true;
+    po.without = gone;
+    po.n_without = n;
+    hoist_plan plan;
+    int rc = hoist_plan_compute(&view, x->opts->catalog, &po, &plan, err);
+    for (int i = x->o->names.count; i < view.names.count; i++)
+        free(view.names.names[i]);
+    if (rc < 0)
+        return -1;
+    rc = plan.n_unschedulable == 0;
+    hoist_plan_free(&plan);
+    x->out->underutilized_plans++;
+    return rc;
+}
+
+/* Choose underutilized nodes (see consolidate.h): greedily, in
+ * disruption-cost order, each candidate together with those chosen. */
+static int underutilized(decide_ctx *x, const hoist_usage *usage, sort_item *cands,
+                         hoist_err *err)
+{
+    const hoist_objects *o = x->o;
+    const int64_t now = x->opts->now_s;
+    hoist_arena *a = &x->out->arena;
+    size_t n_cands = 0;
+    for (size_t i = 0; i < o->n_nodes; i++) {
+        node_info *ni = &x->nodes[i];
+        if (ni->pool < 0 || ni->disrupting || !ni->u || ni->n_work == 0)
+            continue;
+        const hoist_node *n = ni->node;
+        const hoist_nodepool *np = x->pools[ni->pool].np;
+        if (np->consolidation_policy != HOIST_CONSOLIDATE_WHEN_EMPTY_OR_UNDERUTILIZED ||
+            np->consolidate_after == HOIST_NEVER || n->ready != 1 || n->unschedulable ||
+            n->created <= 0 || now - n->created < np->consolidate_after)
+            continue;
+        candidate c = {i, HOIST_DISRUPT_UNDERUTILIZED, NULL, 0};
+        cands[n_cands++] = (sort_item){c, ni->n_work, ni->u->priority_sum,
+                                       ni->u->deletion_cost_sum, n->name};
+    }
+    qsort(cands, n_cands, sizeof *cands, candidate_cmp);
+    size_t max_plans = x->opts->max_underutilized_plans ? x->opts->max_underutilized_plans : 8;
+    const char **gone = hoist_arena_calloc(a, n_cands + 1, sizeof *gone);
+    if (!gone)
+        return hoist_errf(err, "consolidate: out of memory");
+    size_t n_gone = 0, plans = 0;
+    for (size_t i = 0; i < n_cands && plans < max_plans; i++) {
+        candidate *c = &cands[i].c;
+        node_info *ni = &x->nodes[c->node];
+        bool oom = false;
+        const char *why = NULL;
+        for (size_t k = 0; k < ni->u->n_pods && !why; k++)
+            why = pod_blocks(a, ni->u->pods[k], &oom);
+        if (!why && !oom)
+            why = held_back(x, c, &oom);
+        if (oom)
+            return hoist_errf(err, "consolidate: out of memory");
+        if (why) {
+            block(x, c, why);
+            continue;
+        }
+        gone[n_gone] = ni->node->name;
+        plans++;
+        int fit = fits_elsewhere(x, usage, gone, n_gone + 1, err);
+        if (fit < 0)
+            return -1;
+        if (!fit)
+            continue; /* (its headroom share was taken by held_back: conservative) */
+        char d1[48], d2[48];
+        format_duration(now - ni->node->created, d1, sizeof d1);
+        format_duration(x->pools[ni->pool].np->consolidate_after, d2, sizeof d2);
+        c->detail = hoist_arena_sprintf(a, "its %zu pod%s fit on the other Ready nodes%s "
+                                        "(age %s, consolidateAfter %s)", ni->n_work,
+                                        ni->n_work == 1 ? "" : "s",
+                                        n_gone ? " with the nodes removed before it" : "", d1,
+                                        d2);
+        c->price = node_price(x->opts->catalog, ni->node);
+        if (!c->detail || decide(x, c) < 0)
+            return hoist_errf(err, "consolidate: out of memory");
+        n_gone++;
+    }
     return 0;
 }
 
@@ -629,7 +759,8 @@ int hoist_consolidate_compute(hoist_consolidator *s, const hoist_objects *o,
     node_info *nodes = hoist_arena_calloc(a, o->n_nodes ? o->n_nodes : 1, sizeof *nodes);
     sort_item *cands = hoist_arena_calloc(a, o->n_nodes ? o->n_nodes : 1, sizeof *cands);
     out->items = hoist_arena_calloc(a, o->n_nodes ? o->n_nodes : 1, sizeof *out->items);
-    out->blocked = hoist_arena_calloc(a, o->n_nodes ? o->n_nodes : 1, sizeof *out->blocked);
+    /* a node may be held back twice: as a first-pass and as an underutilized candidate */
+    out->blocked = hoist_arena_calloc(a, o->n_nodes ? 2 * o->n_nodes : 1, sizeof *out->blocked);
     if (!pools || !nodes || !cands || !out->items || !out->blocked)
         goto oom;
 
@@ -768,6 +899,11 @@ int hoist_consolidate_compute(hoist_consolidator *s, const hoist_objects *o,
         }
         if (decide(&x, c) < 0)
             goto oom;
+    }
+    if (opts->underutilized && out->n == 0 && opts->n_disrupting == 0 &&
+        usage->n_waiting == 0 && opts->catalog && underutilized(&x, usage, cands, err) < 0) {
+        hoist_consolidation_free(out);
+        goto done;
     }
 
     /* keep the new empty-since times; nodes gone or busy are forgotten */

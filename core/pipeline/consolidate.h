@@ -20,6 +20,24 @@
  *             allocatable of its Ready nodes not being disrupted, minus the
  *             requests of the pods bound to them, minus what the empty nodes
  *             removed in this decision gave) stays >= want for cpu and memory.
+ *   UNDERUTILIZED  (consolidationPolicy WhenEmptyOrUnderutilized, and only
+ *             when opts->underutilized asks for it this round, nothing else
+ *             was decided, no disruption is in progress and no pod waits
+ *             for a node) a Ready node at least consolidateAfter old whose
+ *             workload pods all fit on the other Ready nodes now, judged by
+ *             the planner in scheduler mode (sched/plan.h existing_only,
+ *             `without`). Candidates go in disruption-cost order; several
+ *             may be removed together (multi-node: each next candidate is
+ *             tried together with those already chosen), at most
+ *             opts->max_underutilized_plans plans per round. Removing a node
+ *             whose pods fit elsewhere saves its whole price, so no
+ *             threshold is needed against churn; a node younger than
+ *             consolidateAfter is never removed this way, so hoist never
+ *             removes a machine it bought within that window. Pods that
+ *             block it, as Cluster Autoscaler documents: a pod without a
+ *             controller, or with local storage (emptyDir, hostPath),
+ *             unless annotated cluster-autoscaler.kubernetes.io/safe-to-evict
+ *             "true"; "false" always blocks. Headroom is kept as for EMPTY.
  * Nodes listed in opts->disrupting are never decided again. Nodes not Ready
  * or unschedulable are skipped for voluntary reasons (RECYCLE, EMPTY), and
  * nodes or pods annotated do-not-disrupt (the pod field
@@ -33,7 +51,8 @@
  * those decided now (any reason, expiries included) stay below the tightest
  * active budget that applies to its reason (nodes as a count, or a percent
  * of the NodePool's nodes in the snapshot rounded up as Karpenter does).
- * RECYCLE counts as "Drifted", EMPTY as "Empty". With no active budget for
+ * RECYCLE counts as "Drifted", EMPTY as "Empty", UNDERUTILIZED as
+ * "Underutilized". With no active budget for
  * the reason, nothing limits it (as Karpenter). A budget with a schedule is
  * active for `duration` after each cron match (5-field cron, UTC; the
  * @hourly/@daily/@weekly/@monthly/@yearly macros); a schedule that does not
@@ -62,8 +81,11 @@
 typedef enum hoist_disruption_reason {
     HOIST_DISRUPT_EXPIRED = 0,  /* past its NodePool's expireAfter */
     HOIST_DISRUPT_RECYCLE,      /* a policy's recycle hook asked for it */
-    HOIST_DISRUPT_EMPTY         /* no workload pods for consolidateAfter */
+    HOIST_DISRUPT_EMPTY,        /* no workload pods for consolidateAfter */
+    HOIST_DISRUPT_UNDERUTILIZED /* its pods fit on the other Ready nodes */
 } hoist_disruption_reason;
+
+#define HOIST_DISRUPT_N_REASONS 4
 
 /* What the recycle hook sees of one candidate node. */
 typedef struct hoist_recycle_view {
@@ -100,6 +122,8 @@ typedef struct hoist_consolidate_options {
     void *recycle_ctx;
     hoist_headroom_want_fn headroom;    /* optional */
     void *headroom_ctx;
+    bool underutilized;                 /* look for underutilized nodes this round */
+    size_t max_underutilized_plans;     /* plans tried per round; 0 = 8 */
 } hoist_consolidate_options;
 
 /* One decision. */
@@ -129,6 +153,7 @@ typedef struct hoist_consolidation {
     size_t n_blocked;
     hoist_disruption_blocked *blocked;
     size_t hook_calls, hook_errors;     /* recycle hook */
+    size_t underutilized_plans;         /* plans tried for UNDERUTILIZED */
 } hoist_consolidation;
 
 /* The stage's memory between decisions: when each node was first seen empty. */
@@ -147,7 +172,7 @@ int hoist_consolidate_compute(hoist_consolidator *s, const hoist_objects *o,
                               hoist_err *err);
 void hoist_consolidation_free(hoist_consolidation *c);
 
-/* "expired", "recycle" or "empty". */
+/* "expired", "recycle", "empty" or "underutilized". */
 const char *hoist_disruption_reason_name(hoist_disruption_reason r);
 
 /* Whether a 5-field cron expression (or @hourly...) matches the minute that

@@ -81,6 +81,9 @@ struct hoist_pipeline {
      * yet: never adopted or disrupted again (few; a plain array). */
     size_t n_gone, cap_gone;
     size_t n_draining;              /* claims in HOIST_CLAIM_DRAINING */
+    uint64_t next_underutilized_ms; /* no look for underutilized nodes before */
+    uint64_t events_at_fruitless;   /* stats.events when a look last found nothing;
+                                       UINT64_MAX: none */
     bool track_dirty;               /* a claim changed state: track() looks at all */
     uint64_t track_due_ms;          /* else the earliest time track() has work */
     char **gone;
@@ -1168,6 +1171,9 @@ static int consolidate(hoist_pipeline *p, hoist_err *err)
     opts.n_disrupting = n_disrupting;
     opts.disrupting = disrupting;
     hoist_policy_recycle_attach(&p->precycle, &opts);
+    /* underutilized nodes: throttled, and not again until something changed */
+    opts.underutilized = now >= p->next_underutilized_ms &&
+                         p->stats.events != p->events_at_fruitless;
     p->pheadroom.objects = o;
     hoist_policy_headroom_attach_consolidate(&p->pheadroom, &opts);
     hoist_consolidation out;
@@ -1175,6 +1181,13 @@ static int consolidate(hoist_pipeline *p, hoist_err *err)
     free(disrupting);
     if (rc < 0)
         return -1;
+    if (out.underutilized_plans > 0) {
+        p->next_underutilized_ms = now + p->cfg.underutilized_interval_ms;
+        bool found = false;
+        for (size_t i = 0; i < out.n; i++)
+            found |= out.items[i].reason == HOIST_DISRUPT_UNDERUTILIZED;
+        p->events_at_fruitless = found ? UINT64_MAX : p->stats.events;
+    }
     /* copy the decisions out before the snapshot changes */
     typedef struct disruption_copy {
         char *node, *nodepool, *provider_id, *detail;
@@ -1433,6 +1446,8 @@ hoist_pipeline *hoist_pipeline_new(const hoist_pipeline_env *env, const hoist_pi
     p->cfg.run_id = p->run_id;
     if (!p->cfg.consolidate_interval_ms)
         p->cfg.consolidate_interval_ms = HOIST_CONSOLIDATE_INTERVAL_MS_DEFAULT;
+    if (!p->cfg.underutilized_interval_ms)
+        p->cfg.underutilized_interval_ms = HOIST_UNDERUTILIZED_INTERVAL_MS_DEFAULT;
     if (!p->cfg.registration_timeout_ms)
         p->cfg.registration_timeout_ms = HOIST_REGISTRATION_TIMEOUT_MS_DEFAULT;
     if (!p->cfg.nomination_ttl_ms)
@@ -1449,6 +1464,7 @@ hoist_pipeline *hoist_pipeline_new(const hoist_pipeline_env *env, const hoist_pi
     p->policy = policy;
     attach_policy(p);
     p->next_consolidate_ms = now_ms(p) + p->cfg.consolidate_interval_ms;
+    p->events_at_fruitless = UINT64_MAX;
     if ((env->provider->capabilities & HOIST_CAP_EVENTS) && env->provider->watch_events) {
         hoist_error perr;
         memset(&perr, 0, sizeof perr);

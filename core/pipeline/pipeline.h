@@ -95,6 +95,10 @@
 #define HOIST_ANNOTATION_SYNTHETIC "hoist.dev/synthetic"
 
 #define HOIST_CONSOLIDATE_INTERVAL_MS_DEFAULT 10000u
+/* Underutilized nodes are looked for at most this often, and only when
+ * objects changed since the last look found nothing (each look costs a few
+ * scheduler passes). */
+#define HOIST_UNDERUTILIZED_INTERVAL_MS_DEFAULT 60000u
 #define HOIST_REGISTRATION_TIMEOUT_MS_DEFAULT (15u * 60u * 1000u)
 #define HOIST_NOMINATION_TTL_MS_DEFAULT 60000u
 
@@ -136,6 +140,7 @@ typedef struct hoist_pipeline_config {
     size_t max_offerings;               /* per launch; 0 = HOIST_PLAN_MAX_OFFERINGS */
     uint64_t ice_ttl_ms;                /* 0 = HOIST_UNAVAILABLE_TTL_MS */
     uint64_t consolidate_interval_ms;   /* 0 = default 10 s */
+    uint64_t underutilized_interval_ms; /* 0 = default 60 s */
     uint64_t registration_timeout_ms;   /* 0 = default 15 min */
     uint64_t nomination_ttl_ms;         /* 0 = default 60 s */
     bool no_consolidation;              /* true: the consolidate stage never runs */
@@ -194,7 +199,7 @@ typedef struct hoist_pipeline_stats {
     uint64_t launches, launch_failures, launch_ice;
     uint64_t registered, registration_timeouts;
     uint64_t terminations, termination_failures;
-    uint64_t disruptions[3];             /* by hoist_disruption_reason */
+    uint64_t disruptions[HOIST_DISRUPT_N_REASONS]; /* by hoist_disruption_reason */
     uint64_t evictions, evictions_refused;
     uint64_t requeued_pods;
     uint64_t interruptions;              /* interruption notices from the provider */

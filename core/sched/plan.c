@@ -148,6 +148,8 @@ typedef struct sched {
     size_t hook_errors;
     bool why_permanent;           /* the last rejection cannot change later */
     hoist_strbuf sigbuf;          /* scratch for cursor signatures */
+    const char *const *without;   /* nodes planned as gone (opts->without) */
+    size_t n_without;
     match_memo *memo;             /* open addressing by labels_hash */
     size_t n_memo, cap_memo;      /* cap: a power of two, or 0 */
 } sched;
@@ -2351,6 +2353,14 @@ static int build_plan(sched *s, hoist_plan *plan)
 /* ---------------------------------------------------------------------- */
 /* The decision                                                            */
 
+static bool planned_gone(const sched *s, const char *name)
+{
+    for (size_t i = 0; i < s->n_without; i++)
+        if (strcmp(s->without[i], name) == 0)
+            return true;
+    return false;
+}
+
 static int setup_bins(sched *s)
 {
     /* Ready nodes first, then in-flight ones; each by name */
@@ -2358,7 +2368,7 @@ static int setup_bins(sched *s)
         for (size_t i = 0; i < s->o->n_nodes; i++) {
             const hoist_node *n = s->o->nodes[i];
             bool ready = n->ready != 0;
-            if ((pass == 0) != ready)
+            if ((pass == 0) != ready || (s->n_without && planned_gone(s, n->name)))
                 continue;
             bin *b = new_bin(s);
             if (!b)
@@ -2470,7 +2480,9 @@ static int plan_pass(hoist_objects *o, const hoist_catalog *c, const hoist_plan_
     hoist_arena_init(&plan->arena, 256 * 1024);
     /* nothing pending: nothing to decide (the simulator's scheduler and the
      * pipeline ask often; this keeps an idle decision O(pods)) */
-    bool any = (opts && opts->placeholders && opts->n_placeholders > 0) || o->usage->n_waiting > 0;
+    size_t n_without = opts && opts->without ? opts->n_without : 0;
+    bool any = (opts && opts->placeholders && opts->n_placeholders > 0) ||
+               o->usage->n_waiting > 0 || n_without > 0;
     if (!any)
         return 0;
     hoist_arena scratch;
@@ -2519,14 +2531,26 @@ static int plan_pass(hoist_objects *o, const hoist_catalog *c, const hoist_plan_
 
     /* pending pods with their constraints */
     size_t n = o->usage->n_waiting;
+    for (size_t i = 0; i < n_without; i++) {
+        const hoist_node_usage *u = hoist_usage_of(o->usage, opts->without[i]);
+        n += u ? u->n_pods : 0;
+    }
     size_t n_holders = opts && opts->placeholders ? opts->n_placeholders : 0;
     s.pods = calloc(n + n_holders ? n + n_holders : 1, sizeof *s.pods);
     if (!s.pods) {
         oom(&s);
         goto done;
     }
-    for (size_t i = 0; i < n; i++) /* the usage index lists them: no walk over every pod */
+    for (size_t i = 0; i < o->usage->n_waiting; i++) /* listed: no walk over every pod */
         s.pods[s.n_pods++].pod = hoist_usage_waiting(o->usage, i);
+    for (size_t i = 0; i < n_without; i++) { /* the pods of the nodes taken away */
+        const hoist_node_usage *u = hoist_usage_of(o->usage, opts->without[i]);
+        for (size_t k = 0; u && k < u->n_pods; k++)
+            if (!u->pods[k]->daemonset_owned)
+                s.pods[s.n_pods++].pod = u->pods[k];
+    }
+    s.without = opts ? opts->without : NULL;
+    s.n_without = n_without;
     plan->n_pending = s.n_pods;
     for (size_t i = 0; i < n_holders; i++)
         if (opts->placeholders[i] && opts->placeholders[i]->placeholder)

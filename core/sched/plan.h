@@ -102,6 +102,12 @@ typedef struct hoist_plan_options {
      * simulator binds with it). Pods that fit nowhere are unschedulable
      * with the reason "no Ready node fits". */
     bool existing_only;
+    /* Consolidation's question, "what if these nodes were gone": the nodes
+     * named are no bins, and the pods holding them (not DaemonSet pods) are
+     * planned as pending too. Needs the snapshot's usage index (o->usage)
+     * or builds one. Borrowed. */
+    size_t n_without;
+    const char *const *without;
     hoist_plan_cache *cache;       /* borrowed; NULL = a cache for this call only */
 } hoist_plan_options;
 

@@ -827,6 +827,185 @@ static void test_price(void **state)
     hoist_catalog_free(&cat);
 }
 
+/* ---- underutilized nodes ---- */
+
+#define RS_OWNER "  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web, " \
+                 "uid: u2, controller: true}]\n"
+
+/* A one-type catalog (m5.large), enough for prices. */
+static void small_catalog(hoist_catalog *cat)
+{
+    static hoist_offering offs[1] = {
+        {sizeof(hoist_offering), "us-east-1a", HOIST_CAPACITY_ON_DEMAND, 0.096, true, 0},
+    };
+    hoist_instance_type it;
+    memset(&it, 0, sizeof it);
+    it.struct_size = sizeof it;
+    it.name = "m5.large";
+    it.family = "m5";
+    it.generation = 5;
+    it.offerings = offs;
+    it.n_offerings = 1;
+    hoist_catalog_init(cat);
+    hoist_err err = {{0}};
+    if (hoist_catalog_copy(cat, &it, 1, &err) != 0)
+        fail_msg("catalog: %s", err.msg);
+}
+
+/* Three 2-CPU nodes: a holds 1.5 CPU, b 0.5, c 1.5. Only b's pods fit on
+ * the others; `b_meta` is b's pod's metadata extra. Decides at MONDAY+1h. */
+static void underutilized_case(const char *disruption, const char *b_meta, bool look,
+                               int64_t created, hoist_consolidation *c, hoist_objects *o,
+                               hoist_catalog *cat)
+{
+    text t = {.len = 0};
+    add_pool(&t, "default", disruption);
+    const char *od = "    hoist.dev/capacity-type: on-demand\n";
+    add_node_ex(&t, "a", "default", "m5.large", created, "True", od, "2", "8Gi");
+    add_node_ex(&t, "b", "default", "m5.large", created, "True", od, "2", "8Gi");
+    add_node_ex(&t, "c", "default", "m5.large", created, "True", od, "2", "8Gi");
+    for (int i = 0; i < 3; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "a-%d", i);
+        add_pod_ex(&t, name, "a", RS_OWNER, 0, "500m", "Running");
+    }
+    add_pod_ex(&t, "b-0", "b", b_meta, 0, "500m", "Running");
+    add_pod_ex(&t, "c-0", "c", RS_OWNER, 0, "1500m", "Running");
+    load(o, &t);
+    small_catalog(cat);
+    hoist_consolidator s;
+    hoist_consolidator_init(&s);
+    hoist_consolidate_options opts = {0};
+    opts.catalog = cat;
+    opts.underutilized = look;
+    run(&s, o, &opts, MONDAY + HOUR, c);
+    hoist_consolidator_free(&s);
+}
+
+static void underutilized_done(hoist_consolidation *c, hoist_objects *o, hoist_catalog *cat)
+{
+    hoist_consolidation_free(c);
+    hoist_objects_free(o);
+    hoist_catalog_free(cat);
+}
+
+static void test_underutilized_fits_elsewhere(void **state)
+{
+    (void)state;
+    hoist_consolidation c;
+    hoist_objects o;
+    hoist_catalog cat;
+    const char *pool = "    consolidateAfter: 10m\n    budgets: [{nodes: \"100%\"}]\n";
+    underutilized_case(pool, RS_OWNER, true, MONDAY, &c, &o, &cat);
+    assert_int_equal(c.n, 1);
+    const hoist_disruption *d = find_decided(&c, "b");
+    assert_non_null(d);
+    assert_int_equal(d->reason, HOIST_DISRUPT_UNDERUTILIZED);
+    assert_int_equal(d->n_pods, 1);
+    assert_string_equal(d->pods[0]->name, "b-0");
+    assert_float_equal(d->price, 0.096, 1e-12);
+    assert_non_null(strstr(d->detail, "fit on the other Ready nodes"));
+    assert_true(c.underutilized_plans >= 2); /* b, then c and a tried with b gone */
+    underutilized_done(&c, &o, &cat);
+
+    /* not asked this round: nothing */
+    underutilized_case(pool, RS_OWNER, false, MONDAY, &c, &o, &cat);
+    assert_int_equal(c.n, 0);
+    assert_int_equal(c.underutilized_plans, 0);
+    underutilized_done(&c, &o, &cat);
+
+    /* younger than consolidateAfter: hoist never removes what it just bought */
+    underutilized_case(pool, RS_OWNER, true, MONDAY + HOUR - 300, &c, &o, &cat);
+    assert_int_equal(c.n, 0);
+    underutilized_done(&c, &o, &cat);
+
+    /* WhenEmpty: only empty nodes */
+    underutilized_case("    consolidationPolicy: WhenEmpty\n    consolidateAfter: 0s\n", RS_OWNER,
+                       true, MONDAY, &c, &o, &cat);
+    assert_int_equal(c.n, 0);
+    underutilized_done(&c, &o, &cat);
+
+    /* the Underutilized budget reason holds it */
+    underutilized_case("    consolidateAfter: 0s\n    budgets: [{nodes: \"0\", reasons: "
+                       "[Underutilized]}]\n",
+                       RS_OWNER, true, MONDAY, &c, &o, &cat);
+    assert_int_equal(c.n, 0);
+    assert_non_null(find_blocked(&c, "b"));
+    assert_non_null(strstr(find_blocked(&c, "b")->why, "for Underutilized"));
+    underutilized_done(&c, &o, &cat);
+}
+
+/* Pods that block a voluntary removal, as Cluster Autoscaler documents. */
+static void test_underutilized_blocking_pods(void **state)
+{
+    (void)state;
+    hoist_consolidation c;
+    hoist_objects o;
+    hoist_catalog cat;
+    const char *pool = "    consolidateAfter: 0s\n    budgets: [{nodes: \"100%\"}]\n";
+    underutilized_case(pool, NULL, true, MONDAY, &c, &o, &cat); /* a bare pod */
+    assert_null(find_decided(&c, "b"));
+    assert_non_null(find_blocked(&c, "b"));
+    assert_non_null(strstr(find_blocked(&c, "b")->why, "pod default/b-0 has no controller"));
+    underutilized_done(&c, &o, &cat);
+
+    underutilized_case(pool,
+                       "  annotations: {cluster-autoscaler.kubernetes.io/safe-to-evict: \"true\"}\n",
+                       true, MONDAY, &c, &o, &cat); /* bare, but opted in */
+    assert_non_null(find_decided(&c, "b"));
+    underutilized_done(&c, &o, &cat);
+
+    underutilized_case(pool,
+                       RS_OWNER "  annotations: {cluster-autoscaler.kubernetes.io/safe-to-evict: "
+                                "\"false\"}\n",
+                       true, MONDAY, &c, &o, &cat);
+    assert_null(find_decided(&c, "b"));
+    assert_non_null(strstr(find_blocked(&c, "b")->why, "safe-to-evict=false"));
+    underutilized_done(&c, &o, &cat);
+}
+
+/* Several nodes at once: d and e (0.2 CPU each) both fit on f (1.2 used). */
+static void test_underutilized_multi_node(void **state)
+{
+    (void)state;
+    text t = {.len = 0};
+    /* (the default budget, 10% of 3 nodes rounded up, would allow one) */
+    add_pool(&t, "default", "    consolidateAfter: 0s\n    budgets: [{nodes: \"100%\"}]\n");
+    add_node(&t, "d", "default", MONDAY);
+    add_node(&t, "e", "default", MONDAY);
+    add_node(&t, "f", "default", MONDAY);
+    add_pod_ex(&t, "d-0", "d", RS_OWNER, 0, "200m", "Running");
+    add_pod_ex(&t, "e-0", "e", RS_OWNER, 0, "200m", "Running");
+    add_pod_ex(&t, "f-0", "f", RS_OWNER, 0, "600m", "Running");
+    add_pod_ex(&t, "f-1", "f", RS_OWNER, 0, "600m", "Running");
+    hoist_objects o;
+    load(&o, &t);
+    hoist_catalog cat;
+    small_catalog(&cat);
+    hoist_consolidator s;
+    hoist_consolidator_init(&s);
+    hoist_consolidate_options opts = {0};
+    opts.catalog = &cat;
+    opts.underutilized = true;
+    hoist_consolidation c;
+    run(&s, &o, &opts, MONDAY + HOUR, &c);
+    assert_int_equal(c.n, 2);
+    assert_non_null(find_decided(&c, "d"));
+    assert_non_null(find_decided(&c, "e"));
+    assert_non_null(strstr(find_decided(&c, "e")->detail, "with the nodes removed before it"));
+    assert_null(find_decided(&c, "f"));
+    hoist_consolidation_free(&c);
+    /* a plan budget of one: only d */
+    opts.max_underutilized_plans = 1;
+    run(&s, &o, &opts, MONDAY + HOUR, &c);
+    assert_int_equal(c.n, 1);
+    assert_int_equal(c.underutilized_plans, 1);
+    hoist_consolidation_free(&c);
+    hoist_consolidator_free(&s);
+    hoist_objects_free(&o);
+    hoist_catalog_free(&cat);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -846,6 +1025,9 @@ int main(void)
         cmocka_unit_test(test_non_hoist_nodes),
         cmocka_unit_test(test_order_deterministic),
         cmocka_unit_test(test_price),
+        cmocka_unit_test(test_underutilized_fits_elsewhere),
+        cmocka_unit_test(test_underutilized_blocking_pods),
+        cmocka_unit_test(test_underutilized_multi_node),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
