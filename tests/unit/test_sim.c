@@ -264,11 +264,43 @@ static void test_spot_interruptions_drained(void **state)
     run_free(&r);
 }
 
+/* Issue 6 (a) and (b): twelve 1-CPU pods on four x.xlarge (three fit a
+ * machine), scaled down to four pods after 10 minutes, one left on each
+ * machine. WhenEmpty keeps all four machines; WhenEmptyOrUnderutilized
+ * moves two pods and ends on the optimum, two machines, within 5 % of the
+ * optimum's cost for the 3 hours, and then disrupts nothing more. */
+static void test_underutilized_reaches_optimum(void **state)
+{
+    (void)state;
+    run empty, under;
+    simulate(&empty, "tests/data/sim/scale-down.jsonl", "tests/data/sim/nodepool-consolidate.yaml",
+             3, 1, HOIST_SIM_HOIST);
+    simulate(&under, "tests/data/sim/scale-down.jsonl",
+             "tests/data/sim/nodepool-underutilized.yaml", 3, 1, HOIST_SIM_HOIST);
+    if (under.rc < 0)
+        fail_msg("%s", under.err.msg);
+    assert_int_equal(empty.stats.machines_alive_at_end, 4);
+    assert_int_equal(under.stats.machines_alive_at_end, 2);
+    assert_int_equal(under.sum.nodes_launched, 4);
+    assert_int_equal(under.sum.nodes_terminated, 2);
+    assert_int_equal(under.stats.pods_bound_at_end, 4);
+    /* converged: two pods moved once, nothing after */
+    assert_int_equal(under.sum.pods_evicted, 2);
+    double optimum = 4 * 0.2 * 600.0 / 3600.0 + 2 * 0.2 * (3 * 3600.0 - 600.0) / 3600.0;
+    assert_true(under.sum.cost >= optimum);
+    assert_true(under.sum.cost <= optimum * 1.05);
+    assert_true(under.sum.cost < empty.sum.cost * 0.6);
+    assert_conserved(&under);
+    run_free(&empty);
+    run_free(&under);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_answer),
         cmocka_unit_test(test_consolidation_saves),
+        cmocka_unit_test(test_underutilized_reaches_optimum),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_bad_traces),
         cmocka_unit_test(test_baselines_conserve),
