@@ -61,6 +61,7 @@ struct hoist_cloud {
     const hoist_host *host;
     const hoist_logger *log;
     hoist_cloud_listener listener;
+    char *cluster;              /* default cluster tag, may be NULL */
     cloud_rec **recs;
     size_t n_recs, cap_recs;
     size_t launches;
@@ -610,6 +611,8 @@ static void handle_launch(hoist_cloud *c, hoist_httpd_req *req)
         snprintf(bad, sizeof bad, "%s: expected a string", f);
         goto fail;
     }
+    if (!lr.cluster)
+        lr.cluster = c->cluster;
     if (!lr.claim || !*lr.claim) {
         snprintf(bad, sizeof bad, "claim: missing (a non-empty string is required)");
         goto fail;
@@ -943,6 +946,16 @@ hoist_cloud *hoist_cloud_new(hoist_httpd *d, const hoist_provider *mock, const h
     return c;
 }
 
+int hoist_cloud_set_cluster(hoist_cloud *c, const char *cluster, hoist_err *err)
+{
+    char *copy = cluster ? strdup(cluster) : NULL;
+    if (cluster && !copy)
+        return hoist_errf(err, "cloud: out of memory");
+    free(c->cluster);
+    c->cluster = copy;
+    return 0;
+}
+
 void hoist_cloud_set_listener(hoist_cloud *c, const hoist_cloud_listener *l)
 {
     if (l)
@@ -1002,5 +1015,6 @@ void hoist_cloud_free(hoist_cloud *c)
         rec_free(c->recs[i]);
     free(c->recs);
     free(c->events);
+    free(c->cluster);
     free(c);
 }

@@ -48,6 +48,7 @@
  *      remote mode loads this body as its catalog.
  * POST /machines
  *      body {"claim": "np-abc12", "cluster": "c", "nodepool": "np",
+ *            (cluster optional: `hoist sim serve --cluster` names the default)
  *            "offerings": [OFFERING...],                       (required, >= 1)
  *            "spot_strategy": "price-capacity-optimized",      (optional)
  *            "on_demand_strategy": "lowest-price",             (optional)
@@ -137,6 +138,8 @@ typedef struct hoist_cloud_listener {
  * NULL with a message (the mock's own for a bad config). */
 hoist_cloud *hoist_cloud_new(hoist_httpd *d, const hoist_provider *mock, const hoist_host *host,
                              const char *config_json, const hoist_logger *log, hoist_err *err);
+/* Cluster name (copied) a launch without "cluster" is tagged with; NULL = none. */
+int hoist_cloud_set_cluster(hoist_cloud *c, const char *cluster, hoist_err *err);
 /* Set (or clear, NULL) the machine listener (copied). */
 void hoist_cloud_set_listener(hoist_cloud *c, const hoist_cloud_listener *l);
 /* Number of machines the cloud knows that are not terminated. */

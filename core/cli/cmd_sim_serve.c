@@ -14,13 +14,19 @@
 #include <uv.h>
 
 #include "apiserver/apiserver.h"
+#include "apiserver/cloud.h"
 #include "apiserver/store.h"
+#include "apiserver/world.h"
 #include "cli/commands.h"
+#include "cli/runtime.h"
+#include "host/host.h"
 #include "host/httpd.h"
 #include "host/log.h"
 #include "host/metrics.h"
 #include "host/status.h"
+#include "model/catalog.h"
 #include "model/load.h"
+#include "plugin/loader.h"
 
 #define MAX_FILES 256
 
@@ -34,6 +40,13 @@ typedef struct serve_opts {
     uint64_t bookmark_ms;
     size_t history;
     hoist_log_level log_level;
+    const char *catalog;            /* the cloud's catalog; NULL = bundled */
+    const char *cloud_endpoint_out;
+    const char *cluster;            /* default cluster tag of launches */
+    double speed;
+    double register_delay_s, ready_delay_s, launch_latency_s; /* < 0 = default */
+    bool no_cloud;
+    bool no_scheduler;
 } serve_opts;
 
 typedef struct serve_ctx {
@@ -47,6 +60,11 @@ typedef struct serve_ctx {
     uv_signal_t sigint, sigterm;
     hoist_apiwatch *counter;
     int signal_seen;
+    hoist_plugin *mock;
+    hoist_services *services;
+    hoist_cloud *cloud;
+    hoist_world *world;
+    hoist_catalog catalog;
 } serve_ctx;
 
 static void serve_usage(FILE *out)
@@ -67,8 +85,23 @@ static void serve_usage(FILE *out)
             "  --port-file F           write the port to F once listening\n"
             "  --kubeconfig-out F      write a kubeconfig for the server to F\n"
             "  --bookmark-interval S   seconds between watch bookmarks (default 60)\n"
-            "  --history N             watch events kept for resuming (default %d)\n",
-            HOIST_APISTORE_DEFAULT_HISTORY);
+            "  --history N             watch events kept for resuming (default %d)\n"
+            "\n"
+            "The world: a mock cloud on the same listener under " HOIST_CLOUD_PREFIX "\n"
+            "(hand it to `hoist run` as the mock's \"endpoint\"), simulated kubelets that\n"
+            "register a Node for each machine it launches, and a scheduler binding\n"
+            "pending pods to Ready nodes.\n"
+            "  --catalog F             the cloud's catalog (default: the bundled us-east-1)\n"
+            "  --cluster NAME          cluster tag of launches that name none\n"
+            "  --speed F               divide every world delay by F (default 1)\n"
+            "  --register-delay S      machine running -> Node registered (default %g s)\n"
+            "  --ready-delay S         Node registered -> Ready (default %g s)\n"
+            "  --launch-latency S      the cloud's launch latency (default 0 s)\n"
+            "  --cloud-endpoint-out F  write the cloud's endpoint URL to F\n"
+            "  --no-scheduler          leave pending pods pending (no simulated scheduler)\n"
+            "  --no-cloud              serve the API only (no cloud, kubelets or scheduler)\n",
+            HOIST_APISTORE_DEFAULT_HISTORY, HOIST_WORLD_REGISTER_DELAY_MS / 1000.0,
+            HOIST_WORLD_READY_DELAY_MS / 1000.0);
 }
 
 /* "HOST:PORT" or "[V6]:PORT" into o. -1 with a message. */
@@ -109,6 +142,15 @@ static int parse_args(int argc, char **argv, serve_opts *o)
         {"bookmark-interval", required_argument, NULL, 'B'},
         {"history", required_argument, NULL, 'H'},
         {"log-level", required_argument, NULL, 'l'},
+        {"catalog", required_argument, NULL, 'c'},
+        {"cluster", required_argument, NULL, 'C'},
+        {"speed", required_argument, NULL, 'S'},
+        {"register-delay", required_argument, NULL, 'R'},
+        {"ready-delay", required_argument, NULL, 'Y'},
+        {"launch-latency", required_argument, NULL, 'T'},
+        {"cloud-endpoint-out", required_argument, NULL, 'E'},
+        {"no-cloud", no_argument, NULL, 'N'},
+        {"no-scheduler", no_argument, NULL, 'D'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -116,6 +158,8 @@ static int parse_args(int argc, char **argv, serve_opts *o)
     snprintf(o->host, sizeof o->host, "127.0.0.1");
     o->port = 8080;
     o->log_level = HOIST_LOG_INFO;
+    o->speed = 1;
+    o->register_delay_s = o->ready_delay_s = o->launch_latency_s = -1;
     optind = 1;
     int c;
     char *end;
@@ -167,6 +211,54 @@ static int parse_args(int argc, char **argv, serve_opts *o)
                 return 2;
             }
             break;
+        case 'c':
+            o->catalog = optarg;
+            break;
+        case 'C':
+            if (!*optarg) {
+                fprintf(stderr, "hoist sim serve: --cluster: expected a name\n");
+                return 2;
+            }
+            o->cluster = optarg;
+            break;
+        case 'E':
+            o->cloud_endpoint_out = optarg;
+            break;
+        case 'N':
+            o->no_cloud = true;
+            break;
+        case 'D':
+            o->no_scheduler = true;
+            break;
+        case 'S': {
+            double v = strtod(optarg, &end);
+            if (end == optarg || *end || !(v > 0) || v > 1e6) {
+                fprintf(stderr, "hoist sim serve: --speed \"%s\": expected a factor in "
+                                "(0, 1000000]\n", optarg);
+                return 2;
+            }
+            o->speed = v;
+            break;
+        }
+        case 'R':
+        case 'Y':
+        case 'T': {
+            const char *name = c == 'R' ? "--register-delay" : c == 'Y' ? "--ready-delay"
+                                                                      : "--launch-latency";
+            double v = strtod(optarg, &end);
+            if (end == optarg || *end || !(v >= 0) || v > 86400) {
+                fprintf(stderr, "hoist sim serve: %s \"%s\": expected seconds in [0, 86400]\n",
+                        name, optarg);
+                return 2;
+            }
+            if (c == 'R')
+                o->register_delay_s = v;
+            else if (c == 'Y')
+                o->ready_delay_s = v;
+            else
+                o->launch_latency_s = v;
+            break;
+        }
         case 'h':
             serve_usage(stdout);
             return -1;
@@ -293,6 +385,12 @@ static void on_signal(uv_signal_t *s, int signum)
     if (x->signal_seen++)
         return;
     hoist_log(&x->log, HOIST_LOG_INFO, "sim-serve", "signal %d: shutting down", signum);
+    hoist_world_free(x->world);
+    x->world = NULL;
+    hoist_cloud_free(x->cloud);
+    x->cloud = NULL;
+    hoist_services_close(x->services);
+    x->services = NULL;
     hoist_apistore_unwatch(x->store, x->counter);
     x->counter = NULL;
     hoist_apiserver_close(x->api);
@@ -303,6 +401,79 @@ static void on_signal(uv_signal_t *s, int signum)
     uv_close((uv_handle_t *)&x->sigterm, on_closed);
 }
 
+typedef struct catalog_wait {
+    hoist_catalog *out;
+    hoist_err *err;
+    int done, rc;
+} catalog_wait;
+
+static void on_catalog(void *arg, const hoist_error *err, const hoist_instance_type *types,
+                       size_t n)
+{
+    catalog_wait *cw = arg;
+    cw->done = 1;
+    if (err)
+        cw->rc = hoist_errf(cw->err, "cloud catalog: %s", err->message);
+    else
+        cw->rc = hoist_catalog_copy(cw->out, types, n, cw->err);
+}
+
+/* The mock cloud on the listener, its catalog, and the world. -1 with a message. */
+static int start_world(serve_ctx *x, const serve_opts *o, hoist_err *err)
+{
+    char *path = hoist_cli_plugin_path("mock", err);
+    if (!path)
+        return -1;
+    x->mock = hoist_plugin_open(path, err);
+    free(path);
+    if (!x->mock)
+        return -1;
+    x->services = hoist_services_new(&x->loop, &x->log, x->metrics, "mock", err);
+    if (!x->services)
+        return -1;
+    char buf[4096];
+    const char *catalog = o->catalog;
+    if (!catalog && !(catalog = hoist_cli_data_path("catalog/us-east-1.json", buf, sizeof buf)))
+        return hoist_errf(err, "--catalog: the bundled catalog is not installed; name one");
+    hoist_world_config wcfg = {
+        .speed = o->speed,
+        .register_delay_ms = o->register_delay_s >= 0 ? (uint64_t)(o->register_delay_s * 1000) : 0,
+        .ready_delay_ms = o->ready_delay_s >= 0 ? (uint64_t)(o->ready_delay_s * 1000) : 0,
+        .log = &x->log,
+        .no_scheduler = o->no_scheduler,
+    };
+    /* an explicit 0 means no delay: the world's 0 means "default", so use 1 ms */
+    if (o->register_delay_s == 0)
+        wcfg.register_delay_ms = 1;
+    if (o->ready_delay_s == 0)
+        wcfg.ready_delay_ms = 1;
+    double latency_ms = o->launch_latency_s > 0 ? o->launch_latency_s * 1000 / o->speed : 0;
+    json_t *cfg = json_pack("{s:s,s:I}", "catalog", catalog, "launch_latency_ms",
+                            (json_int_t)latency_ms);
+    char *text = cfg ? json_dumps(cfg, JSON_COMPACT) : NULL;
+    json_decref(cfg);
+    if (!text)
+        return hoist_errf(err, "out of memory");
+    x->cloud = hoist_cloud_new(x->httpd, hoist_plugin_descriptor(x->mock),
+                               hoist_services_host(x->services), text, &x->log, err);
+    free(text);
+    if (!x->cloud || hoist_cloud_set_cluster(x->cloud, o->cluster, err) != 0)
+        return -1;
+    catalog_wait cw = {&x->catalog, err, 0, 0};
+    if (hoist_cloud_catalog(x->cloud, on_catalog, &cw, err) != 0)
+        return -1;
+    while (!cw.done)
+        uv_run(&x->loop, UV_RUN_ONCE);
+    if (cw.rc != 0)
+        return -1;
+    x->world = hoist_world_new(&x->loop, x->store, &x->catalog, &wcfg, err);
+    if (!x->world)
+        return -1;
+    hoist_cloud_listener l = hoist_world_cloud_listener(x->world);
+    hoist_cloud_set_listener(x->cloud, &l);
+    return 0;
+}
+
 static int sim_serve(int argc, char **argv)
 {
     serve_opts o;
@@ -311,6 +482,7 @@ static int sim_serve(int argc, char **argv)
         return prc < 0 ? 0 : prc;
     serve_ctx x;
     memset(&x, 0, sizeof x);
+    hoist_catalog_init(&x.catalog);
     hoist_logger_init(&x.log, stderr, o.log_level);
     if (uv_loop_init(&x.loop) != 0) {
         fprintf(stderr, "hoist sim serve: cannot create the event loop\n");
@@ -346,6 +518,14 @@ static int sim_serve(int argc, char **argv)
         fprintf(stderr, "hoist sim serve: %s\n", err.msg);
         goto done;
     }
+    char cloud_url[300] = "";
+    if (!o.no_cloud) {
+        if (start_world(&x, &o, &err) != 0) {
+            fprintf(stderr, "hoist sim serve: %s\n", err.msg);
+            goto done;
+        }
+        snprintf(cloud_url, sizeof cloud_url, "%s%s", url, HOIST_CLOUD_PREFIX);
+    }
     hoist_health_set_ready(&x.health, true, NULL);
     if (o.kubeconfig_out) {
         char kc[1024];
@@ -371,6 +551,16 @@ static int sim_serve(int argc, char **argv)
         if (write_file(o.kubeconfig_out, kc) != 0)
             goto done;
     }
+    if (o.cloud_endpoint_out) {
+        char line[320];
+        snprintf(line, sizeof line, "%s\n", cloud_url);
+        if (o.no_cloud) {
+            fprintf(stderr, "hoist sim serve: --cloud-endpoint-out with --no-cloud\n");
+            goto done;
+        }
+        if (write_file(o.cloud_endpoint_out, line) != 0)
+            goto done;
+    }
     if (o.port_file) {
         char p[32];
         snprintf(p, sizeof p, "%d\n", port);
@@ -386,17 +576,28 @@ static int sim_serve(int argc, char **argv)
     for (size_t i = 0; i < hoist_api_resource_count(); i++)
         objects += hoist_apistore_count(x.store, hoist_api_resource_at(i));
     printf("hoist sim serve: listening on %s (%zu objects)\n", url, objects);
+    if (cloud_url[0]) {
+        hoist_world_delays d = hoist_world_delays_of(x.world);
+        printf("hoist sim serve: cloud endpoint %s (%zu instance types; speed %g: register "
+               "%.3f s, ready %.3f s)\n", cloud_url, x.catalog.n, o.speed,
+               d.register_ms / 1000.0, d.ready_ms / 1000.0);
+    }
     fflush(stdout);
     uv_run(&x.loop, UV_RUN_DEFAULT);
     rc = 0;
 done:
+    hoist_world_free(x.world);
+    hoist_cloud_free(x.cloud);
+    hoist_services_close(x.services);
     hoist_apistore_unwatch(x.store, x.counter);
     hoist_apiserver_close(x.api);
     hoist_httpd_close(x.httpd);
     uv_run(&x.loop, UV_RUN_DEFAULT);
     if (uv_loop_close(&x.loop) != 0)
         fprintf(stderr, "hoist sim serve: event loop still busy at exit\n");
+    hoist_plugin_close(x.mock);
     hoist_apistore_free(x.store);
+    hoist_catalog_free(&x.catalog);
     hoist_metrics_free(x.metrics);
     return rc;
 }
