@@ -22,6 +22,8 @@
 #define HOIST_LABEL_ARCH          "kubernetes.io/arch"
 #define HOIST_LABEL_OS            "kubernetes.io/os"
 #define HOIST_LABEL_NODEPOOL      "hoist.dev/nodepool"
+/* The NodePool template hash (hex) a machine was launched with: drift. */
+#define HOIST_LABEL_NODEPOOL_HASH "hoist.dev/nodepool-hash"
 #define HOIST_LABEL_CAPACITY_TYPE "hoist.dev/capacity-type"
 #define HOIST_LABEL_INSTANCE_PREFIX "hoist.dev/instance-" /* category, family, generation, size,
                                   cpu, memory, gpu-name, gpu-count, gpu-memory, local-nvme,

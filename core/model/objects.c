@@ -1121,6 +1121,11 @@ static int decode_nodepool(dec *d, const json_t *obj, const char *api, hoist_nod
         return hoist_errf(d->err, "spec: out of memory");
     np->spec_hash = fnv1a(dump);
     free(dump);
+    dump = json_dumps(tmpl ? tmpl : json_null(), JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    if (!dump)
+        return hoist_errf(d->err, "spec: out of memory");
+    np->template_hash = fnv1a(dump);
+    free(dump);
     return 0;
 }
 

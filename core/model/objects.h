@@ -248,6 +248,9 @@ typedef struct hoist_nodepool {
     hoist_budget *budgets;         /* spec.disruption.budgets; when omitted, one budget of
                                       nodes "10%" (Karpenter's default) */
     uint64_t spec_hash;            /* FNV-1a 64 of spec as compact JSON with sorted keys */
+    uint64_t template_hash;        /* the same of spec.template only: a change drifts the
+                                      NodePool's machines (limits, weight and disruption
+                                      settings do not) */
 } hoist_nodepool;
 
 /* A NodeClass (any kind ending in "NodeClass", e.g. EC2NodeClass). */

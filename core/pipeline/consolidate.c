@@ -257,6 +257,8 @@ const char *hoist_disruption_reason_name(hoist_disruption_reason r)
         return "empty";
     case HOIST_DISRUPT_UNDERUTILIZED:
         return "underutilized";
+    case HOIST_DISRUPT_DRIFTED:
+        return "drifted";
     }
     return "unknown";
 }
@@ -861,8 +863,17 @@ int hoist_consolidate_compute(hoist_consolidator *s, const hoist_objects *o,
                 if (recycle && !buf[0])
                     snprintf(buf, sizeof buf, "recycled by policy");
             }
+            const char *launched = hoist_labels_get(&n->labels, HOIST_LABEL_NODEPOOL_HASH);
+            char now_hash[24];
+            snprintf(now_hash, sizeof now_hash, "%016llx",
+                     (unsigned long long)np->template_hash);
             if (recycle) {
                 c.reason = HOIST_DISRUPT_RECYCLE;
+            } else if (launched && strcmp(launched, now_hash) != 0) {
+                c.reason = HOIST_DISRUPT_DRIFTED;
+                snprintf(buf, sizeof buf,
+                         "NodePool %s's template changed since launch (hash %s, now %s)",
+                         np->name, launched, now_hash);
             } else if (!ni->n_work && ni->empty_since >= 0 &&
                        np->consolidate_after != HOIST_NEVER &&
                        now - ni->empty_since >= np->consolidate_after) {

@@ -11,6 +11,14 @@
  *             held back by budgets or do-not-disrupt, as Karpenter v1);
  *   RECYCLE   the recycle hook (a Lua policy) returned a reason; a voluntary
  *             replacement, counted against budgets under the "Drifted" reason;
+ *   DRIFTED   the node's hoist.dev/nodepool-hash label (the NodePool's
+ *             spec.template hash at launch) differs from the NodePool's
+ *             template hash now: its template changed (requirements, labels,
+ *             taints, kubelet, nodeClassRef...; limits, weight and disruption
+ *             settings do not drift). Nodes without the label are never
+ *             drifted. A voluntary replacement under the "Drifted" budget
+ *             reason: drained, and the pack stage buys what the pods need
+ *             under the new template.
  *   EMPTY     no pod but DaemonSet pods (and finished or terminating ones)
  *             has been bound to it since at least consolidateAfter ago (the
  *             stage remembers when it saw each Ready node become empty; a
@@ -58,7 +66,7 @@
  * @hourly/@daily/@weekly/@monthly/@yearly macros); a schedule that does not
  * parse is taken as always active, and the why says so.
  *
- * Order: decisions are sorted by reason (EXPIRED, RECYCLE, EMPTY), then by
+ * Order: decisions are sorted by reason (EXPIRED, RECYCLE, EMPTY, DRIFTED), then by
  * disruption cost (fewer pods, lower priorities and pod-deletion-cost first),
  * then by node name, so the output is deterministic.
  *
@@ -82,10 +90,11 @@ typedef enum hoist_disruption_reason {
     HOIST_DISRUPT_EXPIRED = 0,  /* past its NodePool's expireAfter */
     HOIST_DISRUPT_RECYCLE,      /* a policy's recycle hook asked for it */
     HOIST_DISRUPT_EMPTY,        /* no workload pods for consolidateAfter */
-    HOIST_DISRUPT_UNDERUTILIZED /* its pods fit on the other Ready nodes */
+    HOIST_DISRUPT_UNDERUTILIZED,/* its pods fit on the other Ready nodes */
+    HOIST_DISRUPT_DRIFTED       /* launched from an older NodePool template */
 } hoist_disruption_reason;
 
-#define HOIST_DISRUPT_N_REASONS 4
+#define HOIST_DISRUPT_N_REASONS 5
 
 /* What the recycle hook sees of one candidate node. */
 typedef struct hoist_recycle_view {
@@ -172,7 +181,7 @@ int hoist_consolidate_compute(hoist_consolidator *s, const hoist_objects *o,
                               hoist_err *err);
 void hoist_consolidation_free(hoist_consolidation *c);
 
-/* "expired", "recycle", "empty" or "underutilized". */
+/* "expired", "recycle", "empty", "underutilized" or "drifted". */
 const char *hoist_disruption_reason_name(hoist_disruption_reason r);
 
 /* Whether a 5-field cron expression (or @hourly...) matches the minute that

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/labels.h"
+
 /* ---- decoration ---- */
 
 /* Make room for one more element in an arena-backed array. */
@@ -97,7 +99,8 @@ static bool decoration_ok(const hoist_launch_decoration *d, const hoist_plan_cla
     }
     for (size_t i = 0; i < d->n_labels; i++) {
         *key = d->labels[i].key;
-        if (kv_has(claim->labels.items, claim->labels.n, d->labels[i].key)) {
+        if (kv_has(claim->labels.items, claim->labels.n, d->labels[i].key) ||
+            strcmp(d->labels[i].key, HOIST_LABEL_NODEPOOL_HASH) == 0) {
             *why = "label would replace a label of the claim";
             return false;
         }
@@ -302,15 +305,18 @@ int hoist_launch_claim(const hoist_launch_ctx *ctx, const hoist_plan_claim *clai
     req.tags = tags;
     req.n_tags = 3 + dec.n_tags;
 
-    /* labels */
-    size_t n_labels = claim->labels.n + dec.n_labels;
-    hoist_kv *labels = hoist_arena_calloc(&a, n_labels ? n_labels : 1, sizeof *labels);
-    if (!labels)
+    /* labels, and the NodePool template hash the machine is launched with (drift) */
+    size_t n_labels = claim->labels.n + dec.n_labels + 1;
+    hoist_kv *labels = hoist_arena_calloc(&a, n_labels, sizeof *labels);
+    char *hash = hoist_arena_sprintf(&a, "%016llx",
+                                     (unsigned long long)claim->nodepool->template_hash);
+    if (!labels || !hash)
         goto oom;
     for (size_t i = 0; i < claim->labels.n; i++)
         labels[i] = claim->labels.items[i];
     for (size_t i = 0; i < dec.n_labels; i++)
         labels[claim->labels.n + i] = dec.labels[i];
+    labels[n_labels - 1] = (hoist_kv){HOIST_LABEL_NODEPOOL_HASH, hash};
     req.labels = labels;
     req.n_labels = n_labels;
 

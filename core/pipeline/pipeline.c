@@ -930,6 +930,10 @@ static int launch_one(hoist_pipeline *p, const hoist_plan_claim *pc)
     c->taints = hoist_taints_to_json(&pc->taints);
     if (!c->pods || !c->base_labels || !c->taints)
         goto oom;
+    char hash[24];
+    snprintf(hash, sizeof hash, "%016llx", (unsigned long long)pc->nodepool->template_hash);
+    if (json_object_set_new(c->base_labels, HOIST_LABEL_NODEPOOL_HASH, json_string(hash)) < 0)
+        goto oom;
     for (size_t i = 0; i < pc->n_pods; i++) {
         const hoist_pod *pod = pc->pods[i];
         if (pod->placeholder)

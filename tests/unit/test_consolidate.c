@@ -1006,6 +1006,69 @@ static void test_underutilized_multi_node(void **state)
     hoist_catalog_free(&cat);
 }
 
+/* ---- drift ---- */
+
+/* A node launched from another version of the NodePool's template drifts;
+ * one launched from this version, or without the label, does not. */
+static void test_drift(void **state)
+{
+    (void)state;
+    text t = {.len = 0};
+    add_pool(&t, "default", "    consolidateAfter: 0s\n    budgets: [{nodes: \"100%\"}]\n");
+    hoist_objects first;
+    load(&first, &t); /* to learn the template hash */
+    char label[96];
+    snprintf(label, sizeof label, "    hoist.dev/nodepool-hash: \"%016llx\"\n",
+             (unsigned long long)first.nodepools[0]->template_hash);
+    hoist_objects_free(&first);
+    add_node_ex(&t, "old", "default", "m5.large", MONDAY, "True",
+                "    hoist.dev/nodepool-hash: \"0000000000000001\"\n", "2", "8Gi");
+    add_node_ex(&t, "current", "default", "m5.large", MONDAY, "True", label, "2", "8Gi");
+    add_node(&t, "unlabelled", "default", MONDAY);
+    add_pod_ex(&t, "p-old", "old", RS_OWNER, 0, "100m", "Running");
+    add_pod_ex(&t, "p-current", "current", RS_OWNER, 0, "100m", "Running");
+    add_pod_ex(&t, "p-unlabelled", "unlabelled", RS_OWNER, 0, "100m", "Running");
+    hoist_objects o;
+    load(&o, &t);
+    hoist_consolidator s;
+    hoist_consolidator_init(&s);
+    hoist_consolidate_options opts = {0};
+    hoist_consolidation c;
+    run(&s, &o, &opts, MONDAY + HOUR, &c);
+    assert_int_equal(c.n, 1);
+    const hoist_disruption *d = find_decided(&c, "old");
+    assert_non_null(d);
+    assert_int_equal(d->reason, HOIST_DISRUPT_DRIFTED);
+    assert_non_null(strstr(d->detail, "template changed"));
+    assert_int_equal(d->n_pods, 1);
+    assert_string_equal(hoist_disruption_reason_name(d->reason), "drifted");
+    hoist_consolidation_free(&c);
+    hoist_consolidator_free(&s);
+    hoist_objects_free(&o);
+
+    /* a budget for Drifted holds it; limits or disruption changes would not drift */
+    text u = {.len = 0};
+    add_pool(&u, "default",
+             "    consolidateAfter: 0s\n    budgets: [{nodes: \"0\", reasons: [Drifted]}]\n");
+    add_node_ex(&u, "old", "default", "m5.large", MONDAY, "True",
+                "    hoist.dev/nodepool-hash: \"0000000000000001\"\n", "2", "8Gi");
+    load(&o, &u);
+    hoist_consolidator_init(&s);
+    run(&s, &o, &opts, MONDAY + HOUR, &c);
+    assert_int_equal(c.n, 0);
+    assert_non_null(find_blocked(&c, "old"));
+    assert_non_null(strstr(find_blocked(&c, "old")->why, "for Drifted"));
+    uint64_t h = o.nodepools[0]->template_hash;
+    hoist_consolidation_free(&c);
+    hoist_consolidator_free(&s);
+    hoist_objects_free(&o);
+    text v = {.len = 0};
+    add_pool(&v, "default", "    consolidateAfter: 5m\n");
+    load(&o, &v);
+    assert_true(o.nodepools[0]->template_hash == h);
+    hoist_objects_free(&o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1028,6 +1091,7 @@ int main(void)
         cmocka_unit_test(test_underutilized_fits_elsewhere),
         cmocka_unit_test(test_underutilized_blocking_pods),
         cmocka_unit_test(test_underutilized_multi_node),
+        cmocka_unit_test(test_drift),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

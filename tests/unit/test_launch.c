@@ -392,8 +392,10 @@ static void test_launch_request(void **state)
     assert_true(has_kv(x->tag_k, x->tag_v, 3, HOIST_TAG_NODEPOOL, "general"));
     assert_true(has_kv(x->tag_k, x->tag_v, 3, HOIST_TAG_CLAIM,
                        "general-abc12"));
-    /* labels: the claim's */
-    assert_int_equal(x->n_labels, 2);
+    /* labels: the claim's, then the NodePool template hash (drift) */
+    assert_int_equal(x->n_labels, 3);
+    assert_string_equal(x->label_k[2], "hoist.dev/nodepool-hash");
+    assert_int_equal(strlen(x->label_v[2]), 16);
     assert_string_equal(x->label_k[0], "hoist.dev/nodepool");
     assert_string_equal(x->label_k[1], "team");
     assert_string_equal(x->label_v[1], "data");
@@ -558,7 +560,7 @@ static void test_decorate_adds(void **state)
     assert_int_equal(x->n_tags, 4);
     assert_string_equal(x->tag_k[3], "cost-center");
     assert_string_equal(x->tag_v[3], "ml-42");
-    assert_int_equal(x->n_labels, 3);
+    assert_int_equal(x->n_labels, 4);
     assert_string_equal(x->label_k[2], "example.com/team");
     assert_string_equal(x->label_v[2], "ml");
     assert_int_equal(x->n_taints, 4);
@@ -611,7 +613,7 @@ static void expect_defaults(fixture *f, const char *claim, const char *why)
     launch_ok(f, claim, &o);
     const recorded *x = &f->rec.last;
     assert_int_equal(x->n_tags, 3);
-    assert_int_equal(x->n_labels, 2);
+    assert_int_equal(x->n_labels, 3);
     assert_string_equal(x->label_v[1], "data");
     assert_int_equal(x->n_taints, 3);
     for (size_t i = 0; i < x->n_tags; i++)
@@ -652,7 +654,7 @@ static void test_lua_decorate(void **state)
         pool = pool || (!strcmp(x->tag_k[i], "pool") && !strcmp(x->tag_v[i], "general"));
     }
     assert_true(cost && pool);
-    assert_int_equal(x->n_labels, 3);
+    assert_int_equal(x->n_labels, 4);
     assert_string_equal(x->label_k[2], "example.com/team");
     assert_int_equal(x->n_taints, 4);
     assert_string_equal(x->taint_k[3], "gpu");

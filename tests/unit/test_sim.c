@@ -295,12 +295,33 @@ static void test_underutilized_reaches_optimum(void **state)
     run_free(&under);
 }
 
+/* Issue 6, drift: the NodePool's template changes after 30 minutes; both
+ * machines launched under the old template are drained and replaced, and
+ * nothing else moves. */
+static void test_drift_replaces(void **state)
+{
+    (void)state;
+    run r;
+    simulate(&r, "tests/data/sim/drift.jsonl", "tests/data/sim/nodepool-drift.yaml", 2, 1,
+             HOIST_SIM_HOIST);
+    if (r.rc < 0)
+        fail_msg("%s", r.err.msg);
+    assert_int_equal(r.sum.nodes_launched, 4);
+    assert_int_equal(r.sum.nodes_terminated, 2);
+    assert_int_equal(r.stats.machines_alive_at_end, 2);
+    assert_int_equal(r.sum.pods_evicted, 4);
+    assert_int_equal(r.stats.pods_bound_at_end, 4);
+    assert_conserved(&r);
+    run_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_known_answer),
         cmocka_unit_test(test_consolidation_saves),
         cmocka_unit_test(test_underutilized_reaches_optimum),
+        cmocka_unit_test(test_drift_replaces),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_bad_traces),
         cmocka_unit_test(test_baselines_conserve),
