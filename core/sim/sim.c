@@ -21,6 +21,7 @@
 #include "model/node_template.h"
 #include "model/usage.h"
 #include "sched/plan.h"
+#include "sim/pdb.h"
 #include "sim/trace.h"
 #include "state/cluster.h"
 #include "util/strmap.h"
@@ -67,6 +68,7 @@ typedef struct machine {
     uint64_t launched_ms;
     machine_state state;
     bool interrupted;
+    bool noticed;            /* a spot interruption notice came: its evictions are involuntary */
 } machine;
 
 /* A launch the world watches: the autoscaler's callback and what the
@@ -126,6 +128,9 @@ typedef struct sim {
     bool sched_dirty;
     bool sched_queued;
     uint64_t sched_last;
+    /* PodDisruptionBudgets and invariants */
+    hoist_sim_pdbs pdbs;            /* the world's PDB counts (sim/pdb.h) */
+    hoist_invariants inv;           /* conf.check_invariants (sim/invariants.h) */
     hoist_report *report;
     hoist_sim_stats *stats;
     hoist_err *err;
@@ -349,14 +354,16 @@ static int world_apply(sim *s, hoist_object_op op, const json_t *obj)
         slog(s, "world refused an object: %s", err.msg);
         return -1;
     }
+    const json_t *md = json_object_get(obj, "metadata");
+    if (hoist_sim_pdbs_changed(&s->pdbs, &s->world, jstr(obj, "kind"), jstr(md, "namespace"),
+                               jstr(md, "name")) < 0)
+        slog(s, "PodDisruptionBudget counts: out of memory (rebuilt at the next change)");
     /* the world's compact text of it, so the autoscaler's store need not
      * dump it again */
     const char *text = NULL;
-    if (op != HOIST_OBJECT_DELETE) {
-        const json_t *md = json_object_get(obj, "metadata");
+    if (op != HOIST_OBJECT_DELETE)
         text = hoist_cluster_text(&s->world, jstr(obj, "kind"), jstr(md, "namespace"),
                                   jstr(md, "name"));
-    }
     deliver(s, op, obj, text);
     return 0;
 }
@@ -452,6 +459,8 @@ static machine *machine_by(sim *s, const hoist_strmap *m, const char *key)
     return key && hoist_strmap_get(m, key, &id) ? machine_by_id(s, (uint64_t)id) : NULL;
 }
 
+static void invariants_disrupting(sim *s, const machine *m, bool tainted);
+
 /* Workload pods bound to node now. */
 static uint64_t count_bound_on(sim *s, const char *node)
 {
@@ -477,6 +486,8 @@ static void machine_gone(sim *s, machine *m, bool interrupted)
     else
         s->stats->machines_terminated++;
     hoist_report_node_terminated(s->report, s->now, m->node, interrupted);
+    if (s->conf.check_invariants)
+        hoist_invariants_disrupt_end(&s->inv, m->node);
     if (interrupted)
         s->stats->pods_lost += count_bound_on(s, m->node);
     delete_node_object(s, m->node);
@@ -624,6 +635,8 @@ static hoist_status wrapped_terminate(void *state, const char *instance_id, hois
     w->s = s;
     w->cb = cb;
     w->arg = arg;
+    if (s->conf.check_invariants)
+        invariants_disrupting(s, machine_by(s, &s->by_instance, instance_id), false);
     hoist_status st = s->real->terminate(s->real_state, instance_id, on_terminate_done, w, err);
     if (st != HOIST_OK) {
         free(w->instance_id);
@@ -727,6 +740,32 @@ static void world_ready(sim *s, machine *m)
     json_decref(node);
 }
 
+/* ---- invariants ------------------------------------------------------------------ */
+
+/* Machine m's node starts being disrupted (tainted: by the disrupted taint,
+ * else by its termination): tell the checker (sim/invariants.h). Machines
+ * whose Node never registered are not nodes being disrupted. Walks the
+ * machines once to size percent budgets: only when a disruption starts. */
+static void invariants_disrupting(sim *s, const machine *m, bool tainted)
+{
+    if (!m || (m->state != M_REGISTERED && m->state != M_READY))
+        return;
+    size_t alive = 0;
+    for (size_t i = 0; i < s->n_machines; i++)
+        alive += s->machines[i]->state != M_GONE &&
+                 strcmp(s->machines[i]->nodepool, m->nodepool) == 0;
+    hoist_invariant_node n = {
+        .name = m->node,
+        .nodepool = hoist_objects_find_nodepool(hoist_cluster_objects(&s->world), m->nodepool),
+        .launched_ms = m->launched_ms,
+        .pool_machines = alive,
+        .noticed = m->noticed,
+        .tainted = tainted,
+    };
+    if (hoist_invariants_disrupt_start(&s->inv, &n, s->now) < 0)
+        fail_oom(s);
+}
+
 /* ---- the sink: the autoscaler's writes ----------------------------------------- */
 
 static int sink_taint(void *ctx, const char *node_name, const char *key, const char *value,
@@ -765,15 +804,37 @@ static int sink_taint(void *ctx, const char *node_name, const char *key, const c
     if (!add && found)
         s->sched_dirty = true;
     json_decref(node);
+    if (rc == 0 && s->conf.check_invariants && strcmp(key, HOIST_TAINT_DISRUPTED) == 0) {
+        if (add)
+            invariants_disrupting(s, machine_by(s, &s->by_node, node_name), true);
+        else
+            hoist_invariants_disrupt_end(&s->inv, node_name);
+    }
     return rc;
 }
 
+/* Evict pod ns/name as the Eviction API does: refused (1) while a
+ * PodDisruptionBudget allows no disruption, unless the pod's machine is
+ * being reclaimed (an interruption is involuntary). */
 static int sink_evict(void *ctx, const char *ns, const char *name)
 {
     sim *s = ctx;
     const hoist_pod *p = hoist_cluster_find_pod(&s->world, ns, name);
     if (!p || !p->node_name)
         return 0; /* gone already, or not running: nothing to evict */
+    const machine *m = machine_by(s, &s->by_node, p->node_name);
+    bool voluntary = !(m && m->noticed);
+    if (voluntary && !s->conf.evictions_ignore_pdbs) {
+        char why[300];
+        if (hoist_sim_pdbs_check(&s->pdbs, p, why, sizeof why) == 1) {
+            s->stats->evictions_refused++;
+            slog(s, "eviction of %s/%s refused: %s", ns, name, why);
+            return 1;
+        }
+    }
+    if (voluntary && s->conf.check_invariants &&
+        hoist_invariants_evicting(&s->inv, &s->pdbs, p) < 0)
+        fail_oom(s);
     unbind(s, ns, name);
     return 0;
 }
@@ -788,6 +849,8 @@ static int sink_delete_node(void *ctx, const char *node)
         return 0;
     }
     delete_node_object(s, node);
+    if (!m && s->conf.check_invariants)
+        hoist_invariants_disrupt_end(&s->inv, node);
     return 0;
 }
 
@@ -846,6 +909,8 @@ static void run_scheduler(sim *s)
     for (size_t i = 0; i < n; i++) {
         if (hoist_cluster_bind(&s->world, binds[i].ns, binds[i].name, binds[i].node) != 0)
             continue;
+        if (hoist_sim_pdbs_changed(&s->pdbs, &s->world, "Pod", binds[i].ns, binds[i].name) < 0)
+            slog(s, "PodDisruptionBudget counts: out of memory (rebuilt at the next change)");
         json_t *pod = world_json(s, "Pod", binds[i].ns, binds[i].name);
         if (pod) {
             deliver(s, HOIST_OBJECT_UPDATE, pod,
@@ -983,6 +1048,7 @@ static void handle(sim *s, const ev *e)
         if (m && m->state != M_GONE) {
             slog(s, "spot interruption notice for %s", m->node);
             s->stats->interruption_notices++;
+            m->noticed = true;
             uint64_t deadline = s->now + s->conf.interruption_notice_ms;
             push(s, deadline, EV_LOST, m->id, NULL);
             if (s->watcher && s->as_ready) {
@@ -1147,6 +1213,8 @@ static void sim_free(sim *s)
     free(s->machines);
     hoist_strmap_free(&s->by_instance);
     hoist_strmap_free(&s->by_node);
+    hoist_sim_pdbs_free(&s->pdbs);
+    hoist_invariants_free(&s->inv);
     hoist_cluster_free(&s->world);
     hoist_catalog_free(&s->catalog);
     if (s->trace)
@@ -1175,6 +1243,8 @@ int hoist_sim_run(const hoist_sim_config *cfg, const hoist_sim_inputs *in, hoist
     hoist_catalog_init(&s.catalog);
     hoist_strmap_init(&s.by_instance);
     hoist_strmap_init(&s.by_node);
+    hoist_sim_pdbs_init(&s.pdbs);
+    hoist_invariants_init(&s.inv, s.conf.start_ms, s.conf.verbose);
     s.sink = (hoist_sink){&s, sink_nominated, sink_unschedulable, sink_taint, sink_evict,
                           sink_delete_node};
     hoist_report_config rc = {s.conf.start_ms, s.conf.report_step_ms,
@@ -1258,6 +1328,8 @@ int hoist_sim_run(const hoist_sim_config *cfg, const hoist_sim_inputs *in, hoist
             s.sched_queued = true;
         }
         step_autoscaler(&s);
+        if (s.conf.check_invariants)
+            hoist_invariants_after_event(&s.inv, &s.pdbs, s.now);
     }
     if (s.failed)
         goto done;
@@ -1277,6 +1349,13 @@ int hoist_sim_run(const hoist_sim_config *cfg, const hoist_sim_inputs *in, hoist
             stats->pods_pending_at_end++;
     }
     stats->end_ms = s.now;
+    stats->invariant_checks = s.inv.checks;
+    stats->pdb_violations = s.inv.pdb_violations;
+    stats->budget_violations = s.inv.budget_violations;
+    stats->churn = s.inv.churn;
+    stats->peak_disrupting = s.inv.peak_disrupting;
+    stats->n_violations = s.inv.n_listed;
+    memcpy(stats->violations, s.inv.listed, sizeof s.inv.listed);
     hoist_report_finish(s.report, s.now);
     /* let provider calls still in flight complete, so every callback runs
      * and frees what it holds; the world no longer changes */

@@ -34,7 +34,12 @@
  *     are evicted (pending again, counted);
  *   - the sink: evictions make the pod pending again (its controller
  *     recreates it at once, under the same name), taints change the Node,
- *     Node deletions remove it.
+ *     Node deletions remove it. An eviction that would violate a
+ *     PodDisruptionBudget is refused (1, counted in evictions_refused;
+ *     model/pdb_eval.h has the rules, sim/pdb.h keeps the counts), unless
+ *     the pod's machine got a spot interruption notice: that disruption is
+ *     involuntary, and so is losing a machine, which never asks;
+ *   - with check_invariants, sim/invariants.h is checked after every event.
  * Capacity shortages are the provider's (the mock's `faults`).
  */
 #ifndef HOIST_SIM_SIM_H
@@ -50,6 +55,7 @@
 
 #include "policy/policy.h"
 #include "sim/autoscaler.h"
+#include "sim/invariants.h"
 #include "sim/report.h"
 #include "util/error.h"
 
@@ -75,6 +81,11 @@ typedef struct hoist_sim_config {
     uint64_t schedule_interval_ms;        /* 0 = 1 s */
     uint64_t report_step_ms;              /* 0 = HOIST_REPORT_STEP_MS_DEFAULT */
     bool verbose;                         /* log the world and the autoscaler to stderr */
+    bool check_invariants;                /* check sim/invariants.h after every event
+                                             (PDBs, disruption budgets, churn) */
+    bool evictions_ignore_pdbs;           /* TEST ONLY: evictions skip PodDisruptionBudgets,
+                                             so a test can show the invariant checker
+                                             catches what the refusal prevents */
 } hoist_sim_config;
 
 /* What to run. */
@@ -107,6 +118,18 @@ typedef struct hoist_sim_stats {
                                              computed here independently of the report */
     uint64_t end_ms;                      /* virtual time the run ended */
     uint64_t autoscaler_errors;           /* step() failures (logged) */
+    uint64_t evictions_refused;           /* evictions a PodDisruptionBudget refused (the
+                                             autoscaler retries them) */
+    /* invariants (check_invariants; sim/invariants.h), all 0 when not checked */
+    uint64_t invariant_checks;            /* PDBs and disruption starts judged */
+    uint64_t pdb_violations;              /* a voluntary eviction left a PDB short */
+    uint64_t budget_violations;           /* more nodes disrupted than budgets allow */
+    uint64_t churn;                       /* machines removed voluntarily within
+                                             consolidateAfter of their launch */
+    uint64_t peak_disrupting;             /* most nodes of one NodePool being disrupted at
+                                             once (voluntary or expired) */
+    size_t n_violations;                  /* the first few, listed */
+    hoist_invariant_violation violations[HOIST_INVARIANTS_LISTED];
 } hoist_sim_stats;
 
 /* Run one simulation. On success returns 0 with *report (caller frees with
