@@ -127,6 +127,10 @@ int hoist_pack(const hoist_pack_ctx *ctx, hoist_objects *o, hoist_pack_result *r
     hoist_plan_options opts;
     memset(&opts, 0, sizeof opts);
     opts.max_offerings = ctx->max_offerings;
+    opts.without = ctx->without;
+    opts.n_without = ctx->n_without;
+    opts.avoid = ctx->avoid;
+    opts.n_avoid = ctx->n_avoid;
     /* the cache keeps pointers into the catalog it saw: only for the
      * caller's long-lived catalog, never for this decision's iced copy */
     opts.cache = cat == ctx->catalog ? ctx->cache : NULL;

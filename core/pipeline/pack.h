@@ -42,6 +42,10 @@ typedef struct hoist_pack_ctx {
     hoist_plan_cache *cache;               /* kept across decisions; may be NULL */
     hoist_headroom_fn headroom;            /* optional */
     void *headroom_ctx;
+    size_t n_without;                      /* plan as if these nodes were gone, their pods */
+    const char *const *without;            /* pending (sched/plan.h); borrowed */
+    size_t n_avoid;                        /* nodes that take no pod (being disrupted); */
+    const char *const *avoid;              /* borrowed */
 } hoist_pack_ctx;
 
 typedef struct hoist_pack_result {

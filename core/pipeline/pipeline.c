@@ -295,6 +295,7 @@ static void claim_free(hoist_nodeclaim *c)
     free(c->disrupt_detail);
     json_decref(c->base_labels);
     json_decref(c->taints);
+    free(c->replacements);
     free(c);
 }
 
@@ -1002,7 +1003,10 @@ oom:
     return -1;
 }
 
-static int decide(hoist_pipeline *p, hoist_err *err)
+/* One decision for every pending pod, and for the pods of the nodes named in
+ * without[0..n_without) as if those were gone (their replacement). */
+static int decide_without(hoist_pipeline *p, const char *const *without, size_t n_without,
+                          hoist_err *err)
 {
     uint64_t t0 = now_ms(p);
     hoist_objects *o = hoist_cluster_objects(&p->cluster);
@@ -1014,13 +1018,32 @@ static int decide(hoist_pipeline *p, hoist_err *err)
     ctx.price = &p->price;
     ctx.max_offerings = p->cfg.max_offerings;
     ctx.cache = p->plan_cache;
+    ctx.without = without;
+    ctx.n_without = n_without;
+    /* no pod is placed on a node being disrupted (its taint may not be in
+     * the cluster state yet), nor on a replacement whose room is reserved */
+    const char **avoid = calloc(p->n_claims + 1, sizeof *avoid);
+    size_t n_avoid = 0;
+    if (!avoid)
+        return hoist_errf(err, "pipeline: out of memory");
+    for (size_t i = 0; i < p->n_claims; i++) {
+        const hoist_nodeclaim *c = p->claims[i];
+        if (c->disrupting && c->node)
+            avoid[n_avoid++] = c->node;
+        else if (c->reserved)
+            avoid[n_avoid++] = c->node ? c->node : c->name;
+    }
+    ctx.avoid = avoid;
+    ctx.n_avoid = n_avoid;
     if (p->policy && hoist_policy_has(p->policy, "headroom")) {
         ctx.headroom = hoist_policy_headroom_want;
         ctx.headroom_ctx = &p->pheadroom;
         p->pheadroom.objects = o;
     }
     hoist_pack_result r;
-    if (hoist_pack(&ctx, o, &r, err) < 0)
+    int packed = hoist_pack(&ctx, o, &r, err);
+    free(avoid);
+    if (packed < 0)
         return -1;
     p->stats.decisions++;
     p->stats.headroom_placeholders += r.n_placeholders;
@@ -1118,7 +1141,114 @@ static int decide(hoist_pipeline *p, hoist_err *err)
     return 0;
 }
 
+static int decide(hoist_pipeline *p, hoist_err *err)
+{
+    return decide_without(p, NULL, 0, err);
+}
+
 /* ---- disruption ----------------------------------------------------------- */
+
+/* Start draining claim c's node now: cordon it with the disrupted taint; the
+ * drain pass evicts its pods at once and terminates it when they are gone. */
+static void begin_drain(hoist_pipeline *p, hoist_nodeclaim *c)
+{
+    claim_state(p, c, HOIST_CLAIM_DRAINING);
+    c->last_evict_ms = 0;
+    hoist_cluster_clear_nominations_to(&p->cluster, c->node);
+    if (p->env.sink && p->env.sink->taint &&
+        p->env.sink->taint(p->env.sink->ctx, c->node, HOIST_TAINT_DISRUPTED, "",
+                           HOIST_TAINT_NO_SCHEDULE, true) < 0)
+        LOG(p, HOIST_LOG_WARN, "pipeline: tainting %s failed", c->node);
+}
+
+/* Voluntary replacements (drift, recycling) of the claims in olds[0..n),
+ * planned together: plan their nodes' pods as if the nodes were gone and
+ * launch what they need now; each node is drained once those machines are
+ * Ready (track), so its pods never wait for a machine to boot. The new
+ * machines' room is reserved until then. When the pods fit on the other
+ * nodes, or the decision fails, the nodes drain now. */
+static void start_replacements(hoist_pipeline *p, hoist_nodeclaim *const *olds, size_t n)
+{
+    if (n == 0)
+        return;
+    size_t first_new = p->n_claims;
+    hoist_err err = {{0}};
+    const char **names = calloc(n, sizeof *names);
+    for (size_t i = 0; names && i < n; i++) {
+        names[i] = olds[i]->node;
+        /* cordoned at once, so nothing new lands on it meanwhile */
+        if (p->env.sink && p->env.sink->taint &&
+            p->env.sink->taint(p->env.sink->ctx, olds[i]->node, HOIST_TAINT_DISRUPTED, "",
+                               HOIST_TAINT_NO_SCHEDULE, true) < 0)
+            LOG(p, HOIST_LOG_WARN, "pipeline: tainting %s failed", olds[i]->node);
+    }
+    if (!names || decide_without(p, names, n, &err) < 0) {
+        LOG(p, HOIST_LOG_WARN, "pipeline: replacing %zu node%s: %s; draining now", n,
+            n == 1 ? "" : "s", names ? err.msg : "out of memory");
+        free(names);
+        for (size_t i = 0; i < n; i++)
+            begin_drain(p, olds[i]);
+        return;
+    }
+    free(names);
+    size_t k = 0;
+    unsigned *ids = calloc(p->n_claims - first_new + 1, sizeof *ids);
+    for (size_t i = first_new; ids && i < p->n_claims; i++)
+        if (p->claims[i]->state == HOIST_CLAIM_LAUNCHING ||
+            p->claims[i]->state == HOIST_CLAIM_LAUNCHED) {
+            ids[k++] = p->claims[i]->id;
+            p->claims[i]->reserved = true;
+        }
+    for (size_t i = 0; i < n; i++) {
+        hoist_nodeclaim *c = olds[i];
+        unsigned *mine = k ? malloc(k * sizeof *mine) : NULL;
+        if (!mine) {
+            begin_drain(p, c);
+            continue;
+        }
+        memcpy(mine, ids, k * sizeof *mine);
+        c->replacements = mine;
+        c->n_replacements = k;
+        c->replacing = true;
+        LOG(p, HOIST_LOG_INFO, "pipeline: %s is drained once %zu replacement%s %s Ready", c->node,
+            k, k == 1 ? "" : "s", k == 1 ? "is" : "are");
+    }
+    p->stats.replacements += k;
+    if (k)
+        count(p, "hoist_replacements_total",
+              "Machines launched to replace nodes before they are drained", NULL, NULL,
+              (double)k);
+    free(ids);
+}
+
+/* A replacing claim: drain once every replacement is Ready, or when one
+ * failed (its pods then wait for the pack stage, as with any drain). */
+static void check_replacements(hoist_pipeline *p, hoist_nodeclaim *c)
+{
+    bool ready = true, failed = false;
+    for (size_t i = 0; i < c->n_replacements; i++) {
+        const hoist_nodeclaim *r = claim_by_id(p, c->replacements[i]);
+        if (!r || r->state == HOIST_CLAIM_TERMINATING || r->state == HOIST_CLAIM_DRAINING)
+            failed = true;
+        else if (r->state != HOIST_CLAIM_READY)
+            ready = false;
+    }
+    if (!ready && !failed)
+        return;
+    if (failed)
+        LOG(p, HOIST_LOG_WARN, "pipeline: a replacement of %s failed; draining it anyway",
+            c->node);
+    for (size_t i = 0; i < c->n_replacements; i++) { /* the pods may take their room now */
+        hoist_nodeclaim *r = claim_by_id(p, c->replacements[i]);
+        if (r)
+            r->reserved = false;
+    }
+    c->replacing = false;
+    free(c->replacements);
+    c->replacements = NULL;
+    c->n_replacements = 0;
+    begin_drain(p, c);
+}
 
 /* Adopt a hoist-labelled Node that has no claim (launched by an earlier run). */
 static hoist_nodeclaim *adopt_node(hoist_pipeline *p, const hoist_node *n, const char *nodepool)
@@ -1230,11 +1360,33 @@ static int consolidate(hoist_pipeline *p, hoist_err *err)
     hoist_consolidation_free(&out);
     if (!chosen)
         return hoist_errf(err, "pipeline: out of memory");
+    /* mark them all first, so a replacement planned for one never counts on
+     * another chosen in the same round */
+    bool *act = calloc(n_chosen + 1, sizeof *act);
+    hoist_nodeclaim **replace = calloc(n_chosen + 1, sizeof *replace);
+    size_t n_replace = 0;
+    if (!act || !replace) {
+        free(act);
+        free(replace);
+        for (size_t i = 0; i < n_chosen; i++) {
+            free(chosen[i].node);
+            free(chosen[i].nodepool);
+            free(chosen[i].provider_id);
+            free(chosen[i].detail);
+            free_strings(chosen[i].pods, chosen[i].n_pods);
+        }
+        free(chosen);
+        return hoist_errf(err, "pipeline: out of memory");
+    }
+    for (size_t i = 0; i < n_chosen; i++) {
+        hoist_nodeclaim *c = claim_by(p, &p->by_node, chosen[i].node);
+        if (c && !c->disrupting && !is_gone(p, chosen[i].node))
+            act[i] = c->disrupting = true;
+    }
     for (size_t i = 0; i < n_chosen; i++) {
         disruption_copy *t = &chosen[i];
         hoist_nodeclaim *c = claim_by(p, &p->by_node, t->node);
-        if (c && !c->disrupting && !is_gone(p, t->node)) {
-            c->disrupting = true;
+        if (c && act[i]) {
             c->disrupt_reason = t->reason;
             claim_set_string(&c->disrupt_detail, t->detail);
             p->stats.disruptions[t->reason]++;
@@ -1244,6 +1396,8 @@ static int consolidate(hoist_pipeline *p, hoist_err *err)
                 hoist_disruption_reason_name(t->reason), t->detail);
             if (t->reason == HOIST_DISRUPT_EMPTY || t->n_pods == 0) {
                 terminate_claim(p, c, t->detail);
+            } else if (t->reason == HOIST_DISRUPT_RECYCLE || t->reason == HOIST_DISRUPT_DRIFTED) {
+                replace[n_replace++] = c; /* replaced first, drained once that is Ready */
             } else {
                 claim_state(p, c, HOIST_CLAIM_DRAINING);
                 if (p->env.sink && p->env.sink->taint &&
@@ -1259,6 +1413,9 @@ static int consolidate(hoist_pipeline *p, hoist_err *err)
         free(t->detail);
         free_strings(t->pods, t->n_pods);
     }
+    start_replacements(p, replace, n_replace);
+    free(replace);
+    free(act);
     free(chosen);
     return 0;
 }
@@ -1335,6 +1492,8 @@ static void track(hoist_pipeline *p, uint64_t now, uint64_t *wake)
             }
         } else if (c->state == HOIST_CLAIM_TERMINATING && !c->call_in_flight) {
             terminate_claim(p, c, "retry");
+        } else if (c->replacing) {
+            check_replacements(p, c);
         } else if (c->state == HOIST_CLAIM_READY && !c->nominations_dropped && c->node) {
             uint64_t due = c->ready_ms + p->cfg.nomination_ttl_ms;
             if (now >= due) {

@@ -188,6 +188,11 @@ typedef struct hoist_nodeclaim {
     json_t *base_labels;          /* the claim's labels (synthetic Node); owned */
     json_t *taints;               /* the NodePool's taints (synthetic Node); owned */
     bool synthetic;               /* its synthetic Node is in the cluster state */
+    size_t n_replacements;        /* REPLACING: claims launched to take its pods; it is */
+    unsigned *replacements;       /* drained once they are all Ready (ids) */
+    bool replacing;               /* waiting for its replacements */
+    bool reserved;                /* launched as a replacement whose old node is not yet
+                                     drained: its room is taken, no other plan counts on it */
 } hoist_nodeclaim;
 
 /* Counters (monotonic). */
@@ -201,6 +206,7 @@ typedef struct hoist_pipeline_stats {
     uint64_t terminations, termination_failures;
     uint64_t disruptions[HOIST_DISRUPT_N_REASONS]; /* by hoist_disruption_reason */
     uint64_t evictions, evictions_refused;
+    uint64_t replacements;               /* machines launched ahead of a drain */
     uint64_t requeued_pods;
     uint64_t interruptions;              /* interruption notices from the provider */
     uint64_t policy_errors;              /* hook calls that failed (all hooks) */

@@ -150,6 +150,8 @@ typedef struct sched {
     hoist_strbuf sigbuf;          /* scratch for cursor signatures */
     const char *const *without;   /* nodes planned as gone (opts->without) */
     size_t n_without;
+    const char *const *avoid;     /* nodes that take no pod (opts->avoid) */
+    size_t n_avoid;
     match_memo *memo;             /* open addressing by labels_hash */
     size_t n_memo, cap_memo;      /* cap: a power of two, or 0 */
 } sched;
@@ -2358,6 +2360,9 @@ static bool planned_gone(const sched *s, const char *name)
     for (size_t i = 0; i < s->n_without; i++)
         if (strcmp(s->without[i], name) == 0)
             return true;
+    for (size_t i = 0; i < s->n_avoid; i++)
+        if (strcmp(s->avoid[i], name) == 0)
+            return true;
     return false;
 }
 
@@ -2368,7 +2373,8 @@ static int setup_bins(sched *s)
         for (size_t i = 0; i < s->o->n_nodes; i++) {
             const hoist_node *n = s->o->nodes[i];
             bool ready = n->ready != 0;
-            if ((pass == 0) != ready || (s->n_without && planned_gone(s, n->name)))
+            if ((pass == 0) != ready ||
+                ((s->n_without || s->n_avoid) && planned_gone(s, n->name)))
                 continue;
             bin *b = new_bin(s);
             if (!b)
@@ -2551,6 +2557,8 @@ static int plan_pass(hoist_objects *o, const hoist_catalog *c, const hoist_plan_
     }
     s.without = opts ? opts->without : NULL;
     s.n_without = n_without;
+    s.avoid = opts ? opts->avoid : NULL;
+    s.n_avoid = opts && opts->avoid ? opts->n_avoid : 0;
     plan->n_pending = s.n_pods;
     for (size_t i = 0; i < n_holders; i++)
         if (opts->placeholders[i] && opts->placeholders[i]->placeholder)

@@ -108,6 +108,10 @@ typedef struct hoist_plan_options {
      * or builds one. Borrowed. */
     size_t n_without;
     const char *const *without;
+    /* Nodes that take no pod in this plan (being disrupted); their own
+     * pods are left where they are. Borrowed. */
+    size_t n_avoid;
+    const char *const *avoid;
     hoist_plan_cache *cache;       /* borrowed; NULL = a cache for this call only */
 } hoist_plan_options;
 

@@ -488,22 +488,38 @@ static void test_recycle_drains_then_terminates(void **state)
     event(f, HOIST_OBJECT_ADD, NODEPOOL);
     add_pod(f, "a", "500m", 0);
     run_to(f, 1000);
-    register_node(f, only_claim(f), "ip-10-0-0-1", true);
+    const hoist_nodeclaim *old = only_claim(f);
+    register_node(f, old, "ip-10-0-0-1", true);
     bind_pod(f, "a", "500m", "ip-10-0-0-1");
     run_to(f, 60000);
     assert_int_equal(f->log.n_evict, 0); /* young: kept */
     run_to(f, 3700000);                   /* older than an hour */
     const hoist_pipeline_stats *st = hoist_pipeline_stats_get(f->p);
     assert_int_equal(st->disruptions[HOIST_DISRUPT_RECYCLE], 1);
-    assert_int_equal(only_claim(f)->state, HOIST_CLAIM_DRAINING);
-    assert_string_equal(f->log.evict[0], "default/a");
+    /* replaced first: a machine for its pod is launched, the node is
+     * cordoned, and nothing is evicted until the replacement is Ready */
+    const hoist_nodeclaim *const *claims;
+    assert_int_equal(hoist_pipeline_claims(f->p, &claims), 2);
+    const hoist_nodeclaim *repl = claims[0] == old ? claims[1] : claims[0];
+    assert_int_equal(st->replacements, 1);
+    assert_true(old->replacing);
+    assert_true(repl->reserved);
+    assert_int_equal(f->log.n_evict, 0);
     bool tainted = false;
     for (size_t i = 0; i < f->log.n_taint; i++)
         tainted |= strcmp(f->log.taint[i], "+ip-10-0-0-1 hoist.dev/disrupted") == 0;
     assert_true(tainted);
+    run_to(f, 3720000);
+    assert_int_equal(f->log.n_evict, 0); /* still booting */
+    register_node(f, repl, "ip-10-0-0-2", true);
+    run_to(f, 3730000);
+    assert_int_equal(old->state, HOIST_CLAIM_DRAINING);
+    assert_false(repl->reserved);
+    assert_string_equal(f->log.evict[0], "default/a");
     assert_int_equal(st->terminations, 0);
-    delete_pod(f, "a"); /* the eviction went through */
-    run_to(f, 3710000);
+    delete_pod(f, "a");                       /* the eviction went through, and */
+    bind_pod(f, "a-2", "500m", "ip-10-0-0-2"); /* its ReplicaSet's new pod runs there */
+    run_to(f, 3740000);
     assert_int_equal(st->terminations, 1);
     assert_string_equal(f->log.deleted[0], "ip-10-0-0-1");
 }
