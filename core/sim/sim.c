@@ -996,10 +996,25 @@ static void apply_trace(sim *s)
 
 /* ---- the loop ------------------------------------------------------------------ */
 
+/* Make sure an EV_WAKE is queued no later than the autoscaler's wake time. */
+static void queue_wake(sim *s)
+{
+    uint64_t wake = s->as_wake;
+    if (wake != UINT64_MAX && wake < s->wake_queued) {
+        s->wake_queued = wake <= s->now ? s->now + 1 : wake;
+        if (push(s, s->wake_queued, EV_WAKE, 0, NULL) < 0)
+            fail_oom(s);
+    }
+}
+
 static void step_autoscaler(sim *s)
 {
-    if (!s->as_dirty && s->now < s->as_wake)
+    if (!s->as_dirty && s->now < s->as_wake) {
+        /* not due yet: an earlier wake may have fired and taken the
+         * queued one, so queue the one it asked for */
+        queue_wake(s);
         return;
+    }
     s->as_dirty = false;
     uint64_t wake = UINT64_MAX;
     hoist_err err = {{0}};
@@ -1009,11 +1024,7 @@ static void step_autoscaler(sim *s)
         slog(s, "%s: %s", s->as.name, err.msg);
     }
     s->as_wake = wake;
-    if (wake != UINT64_MAX && wake < s->wake_queued) {
-        s->wake_queued = wake <= s->now ? s->now + 1 : wake;
-        if (push(s, s->wake_queued, EV_WAKE, 0, NULL) < 0)
-            fail_oom(s);
-    }
+    queue_wake(s);
 }
 
 static void ignore_done(void *arg, const hoist_error *err)
