@@ -25,7 +25,8 @@ static void usage(FILE *out)
             "usage: hoist simulate --trace F -f F... [--catalog F | --provider P.so]\n"
             "                      [--policy F.lua] [--report out.json] [--html out.html]\n"
             "                      [--seed N] [--compare cluster-autoscaler,clusterman]\n"
-            "                      [--hours H] [--spot-interruptions R] [--step S] [-v]\n"
+            "                      [--hours H] [--spot-interruptions R] [--step S]\n"
+            "                      [--check-invariants] [-v]\n"
             "\n"
             "Replays the trace (JSON Lines: {\"at\": s, \"op\": \"add|update|delete\",\n"
             "\"object\": {...}}) through hoist's pipeline in a simulated cluster on virtual\n"
@@ -39,6 +40,10 @@ static void usage(FILE *out)
             "  --hours H             simulate H hours (default: to the last event + 30 min)\n"
             "  --spot-interruptions R  interruptions per spot machine-hour (default 0)\n"
             "  --step S              time series step in seconds (default 300)\n"
+            "  --check-invariants    check after every event that no PodDisruptionBudget\n"
+            "                        was broken by an eviction, no disruption budget was\n"
+            "                        exceeded and no machine was removed by hoist within\n"
+            "                        its consolidateAfter (exit 1 when one was)\n"
             "  -v, --verbose         log the world's and the autoscaler's events to stderr\n");
 }
 
@@ -150,7 +155,7 @@ static double wall_seconds(void)
 int hoist_cmd_simulate(int argc, char **argv)
 {
     enum { OPT_TRACE = 1000, OPT_POLICY, OPT_REPORT, OPT_HTML, OPT_SEED, OPT_COMPARE, OPT_HOURS,
-           OPT_SPOT, OPT_STEP };
+           OPT_SPOT, OPT_STEP, OPT_INVARIANTS };
     static const struct option longopts[] = {
         HOIST_CLI_SHARED_LONGOPTS,
         {"trace", required_argument, NULL, OPT_TRACE},
@@ -162,6 +167,7 @@ int hoist_cmd_simulate(int argc, char **argv)
         {"hours", required_argument, NULL, OPT_HOURS},
         {"spot-interruptions", required_argument, NULL, OPT_SPOT},
         {"step", required_argument, NULL, OPT_STEP},
+        {"check-invariants", no_argument, NULL, OPT_INVARIANTS},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -189,6 +195,7 @@ int hoist_cmd_simulate(int argc, char **argv)
         case OPT_REPORT: report_path = optarg; break;
         case OPT_HTML: html_path = optarg; break;
         case 'v': cfg.verbose = true; break;
+        case OPT_INVARIANTS: cfg.check_invariants = true; break;
         case 'h': usage(stdout); return 0;
         case OPT_SEED:
             if (parse_u64(optarg, &cfg.seed) < 0) {
@@ -299,11 +306,29 @@ int hoist_cmd_simulate(int argc, char **argv)
         took[i] = wall_seconds() - t0;
     }
     hoist_report_print_summary(stdout, (const hoist_report *const *)runs, n_runs);
-    for (size_t i = 0; i < n_runs; i++)
+    bool violated = false;
+    for (size_t i = 0; i < n_runs; i++) {
         printf("%s: %.1f simulated hours in %.2f s of wall time (%llu events)\n",
                hoist_sim_autoscaler_name(kinds[i]),
                (double)(stats[i].end_ms - HOIST_SIM_EPOCH_MS) / 3600000.0, took[i],
                (unsigned long long)stats[i].events);
+        if (!cfg.check_invariants)
+            continue;
+        const hoist_sim_stats *st = &stats[i];
+        printf("%s invariants: %llu checks; PDB violations %llu, budget violations %llu, "
+               "churn %llu (most nodes disrupted at once %llu, evictions refused %llu)\n",
+               hoist_sim_autoscaler_name(kinds[i]), (unsigned long long)st->invariant_checks,
+               (unsigned long long)st->pdb_violations, (unsigned long long)st->budget_violations,
+               (unsigned long long)st->churn, (unsigned long long)st->peak_disrupting,
+               (unsigned long long)st->evictions_refused);
+        for (size_t k = 0; k < st->n_violations; k++)
+            printf("  at %.1f s: %s: %s\n",
+                   (double)(st->violations[k].at_ms - HOIST_SIM_EPOCH_MS) / 1000.0,
+                   st->violations[k].object, st->violations[k].detail);
+        /* the baselines are not held to hoist's rules */
+        violated |= kinds[i] == HOIST_SIM_HOIST &&
+                    st->pdb_violations + st->budget_violations + st->churn > 0;
+    }
     if (report_path) {
         json_t *j = n_runs == 1
                         ? hoist_report_json(runs[0])
@@ -324,7 +349,7 @@ int hoist_cmd_simulate(int argc, char **argv)
         if (rc < 0)
             goto fail;
     }
-    status = 0;
+    status = violated ? 1 : 0;
     goto done;
 fail:
     fprintf(stderr, "hoist simulate: %s\n", err.msg);

@@ -156,6 +156,21 @@ static void test_bundled_traces(void **state)
     }
 }
 
+/* --check-invariants: a drain held by a PodDisruptionBudget breaks none of
+ * the rules; the refused evictions are reported. */
+static void test_check_invariants(void **state)
+{
+    (void)state;
+    run_result r = run_hoist("simulate --trace tests/data/sim/pdb-web.jsonl "
+                             "-f tests/data/sim/nodepool-pdb-expire.yaml "
+                             "--catalog tests/data/sim/catalog.json --check-invariants");
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "hoist invariants: "));
+    assert_non_null(strstr(r.out, "PDB violations 0, budget violations 0, churn 0"));
+    assert_null(strstr(r.out, "evictions refused 0)"));
+    run_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -163,6 +178,7 @@ int main(void)
         cmocka_unit_test(test_same_seed_same_report),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_bundled_traces),
+        cmocka_unit_test(test_check_invariants),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
