@@ -78,7 +78,7 @@ typedef struct exported {
     hoist_kube_writer_stats writer;
     hoist_kube_events_stats events;
     hoist_kube_lease_stats lease;
-    uint64_t decisions, decision_ms, termination_failures; /* of the current pipeline */
+    uint64_t termination_failures; /* of the current pipeline */
 } exported;
 
 struct hoist_daemon {
@@ -577,7 +577,7 @@ static void become_leader(hoist_daemon *d)
     }
     d->stats.pipelines++;
     d->p_synced = d->p_adopted = d->adopt_pending = false;
-    d->ex.decisions = d->ex.decision_ms = d->ex.termination_failures = 0;
+    d->ex.termination_failures = 0;
     LOGD(d, HOIST_LOG_INFO, "leading: pipeline %u started (claims named <nodepool>-%s-<n>)",
          d->term, pc.run_id);
     if (hoist_pipeline_start(d->p, &err) < 0) {
@@ -786,18 +786,7 @@ void hoist_daemon_update_metrics(hoist_daemon *d)
     if (!d->p)
         return;
     const hoist_pipeline_stats *ps = hoist_pipeline_stats_get(d->p);
-    counter_to(d, "hoist_decision_duration_seconds_count", "Provisioning decisions made", NULL, 0,
-               ps->decisions, &d->ex.decisions);
-    uint64_t before = d->ex.decision_ms;
-    if (ps->decision_ms_total > before) {
-        hoist_err err = {{0}};
-        if (hoist_metrics_counter_add(d->cfg.metrics, "hoist_decision_duration_seconds_sum",
-                                      "Time spent in provisioning decisions", NULL, 0,
-                                      (double)(ps->decision_ms_total - before) / 1000.0,
-                                      &err) < 0)
-            LOGD(d, HOIST_LOG_WARN, "metrics: %s", err.msg);
-    }
-    d->ex.decision_ms = ps->decision_ms_total;
+    /* (the pipeline observes hoist_decision_duration_seconds, a histogram) */
     gauge(d, "hoist_decision_duration_seconds_max",
           "Longest provisioning decision of the current pipeline", NULL, 0,
           (double)ps->decision_ms_max / 1000.0);
@@ -817,6 +806,7 @@ void hoist_daemon_update_metrics(hoist_daemon *d)
         gauge(d, "hoist_nodeclaims", "Machines hoist launched or adopted, by state", &l, 1,
               by_state[s]);
     }
+    double total = 0;
     for (size_t i = 0; i < o->n_nodepools; i++) {
         double cost = 0;
         for (size_t k = 0; k < n; k++)
@@ -826,7 +816,20 @@ void hoist_daemon_update_metrics(hoist_daemon *d)
         hoist_kv l = {"nodepool", o->nodepools[i]->name};
         gauge(d, "hoist_cost_per_hour", "USD per hour of the machines of each NodePool", &l, 1,
               cost);
+        total += cost;
     }
+    /* spending efficiency: what a requested vCPU costs on hoist's machines */
+    double vcpus = 0;
+    for (size_t k = 0; o->usage && k < n; k++) {
+        const hoist_node_usage *u =
+            claims[k]->node ? hoist_usage_of(o->usage, claims[k]->node) : NULL;
+        if (u && claims[k]->state != HOIST_CLAIM_TERMINATING)
+            vcpus += (double)u->requested.v[HOIST_RES_CPU] / 1000.0;
+    }
+    gauge(d, "hoist_spending_efficiency_usd_per_vcpu_hour",
+          "USD per hour of hoist's machines divided by the vCPUs their pods request (0 when "
+          "none are requested)",
+          NULL, 0, vcpus > 0 ? total / vcpus : 0);
 }
 
 /* ---- timers: the tick and shutdown ------------------------------------------- */

@@ -9,13 +9,17 @@
 
 typedef struct series {
     char *labels;  /* canonical rendering: k1="v1",k2="v2" (sorted by key, escaped); "" if none */
-    double value;
+    double value;  /* a histogram's: its count */
+    double sum;    /* histogram: sum of the observations */
+    double *buckets; /* histogram: observations per bucket (not cumulative), n_bounds */
 } series;
 
 typedef struct family {
     char *name;
     char *help;
     hoist_metric_type type;
+    double *bounds;  /* histogram: bucket upper bounds */
+    size_t n_bounds;
     series *series;  /* sorted by labels */
     size_t n_series, cap_series;
 } family;
@@ -106,9 +110,12 @@ void hoist_metrics_free(hoist_metrics *m)
         return;
     for (size_t i = 0; i < m->n; i++) {
         family *f = &m->families[i];
-        for (size_t j = 0; j < f->n_series; j++)
+        for (size_t j = 0; j < f->n_series; j++) {
             free(f->series[j].labels);
+            free(f->series[j].buckets);
+        }
         free(f->series);
+        free(f->bounds);
         free(f->name);
         free(f->help);
     }
@@ -221,7 +228,11 @@ static size_t find_series(const family *f, const char *labels, bool *found)
 
 static const char *type_name(hoist_metric_type t)
 {
-    return t == HOIST_METRIC_COUNTER ? "counter" : "gauge";
+    switch (t) {
+    case HOIST_METRIC_COUNTER: return "counter";
+    case HOIST_METRIC_HISTOGRAM: return "histogram";
+    default: return "gauge";
+    }
 }
 
 /* The series for (name, labels), created at 0 if new. NULL with a message. */
@@ -280,8 +291,8 @@ static series *lookup(hoist_metrics *m, const char *name, const char *help,
         f->cap_series = cap;
     }
     memmove(&f->series[si + 1], &f->series[si], (f->n_series - si) * sizeof(series));
+    memset(&f->series[si], 0, sizeof f->series[si]);
     f->series[si].labels = key;
-    f->series[si].value = 0;
     f->n_series++;
     return &f->series[si];
 oom:
@@ -323,6 +334,44 @@ int hoist_metrics_gauge_add(hoist_metrics *m, const char *name, const char *help
     if (!s)
         return -1;
     s->value += delta;
+    return 0;
+}
+
+int hoist_metrics_histogram_observe(hoist_metrics *m, const char *name, const char *help,
+                                    const double *bounds, size_t n_bounds,
+                                    const hoist_kv *labels, size_t n_labels, double value,
+                                    hoist_err *err)
+{
+    const char *who = name ? name : "(null)";
+    if (isnan(value) || isinf(value))
+        return hoist_errf(err, "metric %s: observation %g is not a finite number", who, value);
+    if (!bounds || n_bounds == 0)
+        return hoist_errf(err, "metric %s: a histogram needs bucket bounds", who);
+    for (size_t i = 0; i < n_bounds; i++)
+        if (isnan(bounds[i]) || isinf(bounds[i]) || (i > 0 && !(bounds[i] > bounds[i - 1])))
+            return hoist_errf(err, "metric %s: bucket bounds must be finite and increasing", who);
+    series *s = lookup(m, name, help, HOIST_METRIC_HISTOGRAM, labels, n_labels, err);
+    if (!s)
+        return -1;
+    bool found;
+    family *f = &m->families[find_family(m, name, &found)];
+    if (!f->bounds) {
+        if (!(f->bounds = malloc(n_bounds * sizeof *f->bounds)))
+            return hoist_errf(err, "metric %s: out of memory", who);
+        memcpy(f->bounds, bounds, n_bounds * sizeof *bounds);
+        f->n_bounds = n_bounds;
+    } else if (f->n_bounds != n_bounds || memcmp(f->bounds, bounds, n_bounds * sizeof *bounds)) {
+        return hoist_errf(err, "metric %s: observed with other bucket bounds", who);
+    }
+    if (!s->buckets && !(s->buckets = calloc(f->n_bounds, sizeof *s->buckets)))
+        return hoist_errf(err, "metric %s: out of memory", who);
+    for (size_t i = 0; i < f->n_bounds; i++)
+        if (value <= f->bounds[i]) {
+            s->buckets[i]++;
+            break;
+        }
+    s->value++;
+    s->sum += value;
     return 0;
 }
 
@@ -379,7 +428,47 @@ char *hoist_metrics_render(const hoist_metrics *m, size_t *len)
         sb_puts(&b, " ");
         sb_puts(&b, type_name(f->type));
         sb_puts(&b, "\n");
-        for (size_t j = 0; j < f->n_series; j++) {
+        for (size_t j = 0; f->type == HOIST_METRIC_HISTOGRAM && j < f->n_series; j++) {
+            const series *s = &f->series[j];
+            double cumulative = 0;
+            char num[64], le[64];
+            for (size_t k = 0; k <= f->n_bounds; k++) {
+                if (k < f->n_bounds) {
+                    cumulative += s->buckets ? s->buckets[k] : 0;
+                    format_value(f->bounds[k], le, sizeof le);
+                } else {
+                    cumulative = s->value;
+                    snprintf(le, sizeof le, "+Inf");
+                }
+                sb_puts(&b, f->name);
+                sb_puts(&b, "_bucket{");
+                if (s->labels[0]) {
+                    sb_puts(&b, s->labels);
+                    sb_puts(&b, ",");
+                }
+                sb_puts(&b, "le=\"");
+                sb_puts(&b, le);
+                sb_puts(&b, "\"} ");
+                format_value(cumulative, num, sizeof num);
+                sb_puts(&b, num);
+                sb_puts(&b, "\n");
+            }
+            static const char *const tails[] = {"_sum", "_count"};
+            for (int t = 0; t < 2; t++) {
+                sb_puts(&b, f->name);
+                sb_puts(&b, tails[t]);
+                if (s->labels[0]) {
+                    sb_puts(&b, "{");
+                    sb_puts(&b, s->labels);
+                    sb_puts(&b, "}");
+                }
+                format_value(t == 0 ? s->sum : s->value, num, sizeof num);
+                sb_puts(&b, " ");
+                sb_puts(&b, num);
+                sb_puts(&b, "\n");
+            }
+        }
+        for (size_t j = 0; f->type != HOIST_METRIC_HISTOGRAM && j < f->n_series; j++) {
             char num[64];
             sb_puts(&b, f->name);
             if (f->series[j].labels[0]) {

@@ -3,7 +3,9 @@
  * renders the Prometheus text exposition format (version 0.0.4).
  *
  * A metric family has a name, a help text and a type; each distinct label
- * set is one series. Rendering is stable: families sorted by name, series by
+ * set is one series. A histogram family has fixed bucket bounds (given at
+ * its first observation) and renders as _bucket{le=...} (cumulative),
+ * _sum and _count series. Rendering is stable: families sorted by name, series by
  * their label sets (labels sorted by key within a set), so two renders of the
  * same registry are byte-identical. Not thread-safe: use from one thread.
  */
@@ -21,7 +23,8 @@ typedef struct hoist_metrics hoist_metrics;
 
 typedef enum hoist_metric_type {
     HOIST_METRIC_COUNTER = 0,
-    HOIST_METRIC_GAUGE
+    HOIST_METRIC_GAUGE,
+    HOIST_METRIC_HISTOGRAM
 } hoist_metric_type;
 
 /* An empty registry; NULL when out of memory. Free with hoist_metrics_free(). */
@@ -43,7 +46,15 @@ int hoist_metrics_gauge_set(hoist_metrics *m, const char *name, const char *help
 int hoist_metrics_gauge_add(hoist_metrics *m, const char *name, const char *help,
                             const hoist_kv *labels, size_t n_labels, double delta,
                             hoist_err *err);
-/* Current value of a series into *out; -1 (no message) when it does not exist. */
+/* Observe value in histogram `name` with `labels`. bounds[0..n_bounds) are
+ * the buckets' upper bounds, strictly increasing and finite (+Inf is
+ * implied), copied at the family's first use; later calls must give the
+ * same ones. -1 with a message on a bad name, label, bounds or value. */
+int hoist_metrics_histogram_observe(hoist_metrics *m, const char *name, const char *help,
+                                    const double *bounds, size_t n_bounds,
+                                    const hoist_kv *labels, size_t n_labels, double value,
+                                    hoist_err *err);
+/* Current value of a series into *out (a histogram's: its count); -1 (no message) when it does not exist. */
 int hoist_metrics_get(const hoist_metrics *m, const char *name, const hoist_kv *labels,
                       size_t n_labels, double *out);
 /* Number of families registered. */

@@ -1133,6 +1133,17 @@ static int decide_without(hoist_pipeline *p, const char *const *without, size_t 
     free(noms);
     free(uns);
     uint64_t took = now_ms(p) - t0;
+    if (p->env.metrics) {
+        static const double buckets[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                         0.25,  0.5,   1,    2.5,   5,    10};
+        hoist_err merr = {{0}};
+        if (hoist_metrics_histogram_observe(
+                p->env.metrics, "hoist_decision_duration_seconds",
+                "How long provisioning decisions took (the host clock, millisecond steps)",
+                buckets, sizeof buckets / sizeof buckets[0], NULL, 0, (double)took / 1000.0,
+                &merr) < 0)
+            LOG(p, HOIST_LOG_WARN, "metrics: %s", merr.msg);
+    }
     p->stats.decision_ms_total += took;
     if (took > p->stats.decision_ms_max)
         p->stats.decision_ms_max = took;

@@ -105,6 +105,9 @@ nominated() { K get events -o 'jsonpath={.items[*].reason}' | grep -q Nominated;
 wait_for 20 nominated || fail "no Nominated Event: $(K get events 2>&1); $(tail -5 "$T/run.err")"
 out=$(H /metrics 2>&1)
 has 'hoist_machines_launched_total{nodepool="general"} 1' "$out" "/metrics after the pod"
+has 'hoist_decision_duration_seconds_bucket{le="+Inf"} ' "$out" "/metrics after the pod"
+has '# TYPE hoist_decision_duration_seconds histogram' "$out" "/metrics after the pod"
+has 'hoist_spending_efficiency_usd_per_vcpu_hour ' "$out" "/metrics after the pod"
 
 # ---- the API server restarts on the same port, empty -----------------------
 kill "$SERVER" && wait "$SERVER" 2>/dev/null

@@ -136,6 +136,48 @@ static void test_many_series_sorted(void **state)
     hoist_metrics_free(m);
 }
 
+/* Histograms: cumulative buckets with le labels, _sum and _count; bad
+ * bounds and values refused with the metric named. */
+static void test_histogram(void **state)
+{
+    (void)state;
+    hoist_metrics *m = hoist_metrics_new();
+    assert_non_null(m);
+    const double b[] = {0.1, 1, 10};
+    hoist_kv st[] = {{"stage", "pack"}};
+    static const double obs[] = {0.05, 0.1, 0.5, 3, 20};
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal(hoist_metrics_histogram_observe(m, "x_seconds", "Took.", b, 3, st, 1,
+                                                         obs[i], NULL), 0);
+    char *text = hoist_metrics_render(m, NULL);
+    assert_non_null(text);
+    assert_string_equal(text, "# HELP x_seconds Took.\n"
+                              "# TYPE x_seconds histogram\n"
+                              "x_seconds_bucket{stage=\"pack\",le=\"0.1\"} 2\n"
+                              "x_seconds_bucket{stage=\"pack\",le=\"1\"} 3\n"
+                              "x_seconds_bucket{stage=\"pack\",le=\"10\"} 4\n"
+                              "x_seconds_bucket{stage=\"pack\",le=\"+Inf\"} 5\n"
+                              "x_seconds_sum{stage=\"pack\"} 23.65\n"
+                              "x_seconds_count{stage=\"pack\"} 5\n");
+    free(text);
+    double v = 0;
+    assert_int_equal(hoist_metrics_get(m, "x_seconds", st, 1, &v), 0);
+    assert_true(v == 5);
+    hoist_err err = {{0}};
+    const double other[] = {1, 2};
+    const double bad[] = {1, 1};
+    assert_int_equal(hoist_metrics_histogram_observe(m, "x_seconds", NULL, other, 2, st, 1, 1,
+                                                     &err), -1);
+    assert_non_null(strstr(err.msg, "x_seconds: observed with other bucket bounds"));
+    assert_int_equal(hoist_metrics_histogram_observe(m, "y", NULL, bad, 2, NULL, 0, 1, &err), -1);
+    assert_non_null(strstr(err.msg, "y: bucket bounds must be finite and increasing"));
+    assert_int_equal(hoist_metrics_histogram_observe(m, "y", NULL, b, 3, NULL, 0, NAN, &err), -1);
+    assert_non_null(strstr(err.msg, "not a finite number"));
+    assert_int_equal(hoist_metrics_counter_add(m, "x_seconds", NULL, NULL, 0, 1, &err), -1);
+    assert_non_null(strstr(err.msg, "registered as a histogram"));
+    hoist_metrics_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -144,6 +186,7 @@ int main(void)
         cmocka_unit_test(test_special_values),
         cmocka_unit_test(test_errors_name_the_problem),
         cmocka_unit_test(test_many_series_sorted),
+        cmocka_unit_test(test_histogram),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
