@@ -424,6 +424,11 @@ hoist_apiwatch *hoist_apistore_watch(hoist_apistore *s, const hoist_api_resource
     if (from_rv > 0 && from_rv < s->compacted)
         return hoist_apierr_set(err, 410, "Expired", "too old resource version: %" PRIu64
                                 " (%" PRIu64 ")", from_rv, s->compacted);
+    /* a version this store never issued: the client saw an earlier server
+     * (restarted, its history gone); it must list again, as after a 410 */
+    if (from_rv > s->rv)
+        return hoist_apierr_set(err, 410, "Expired", "too large resource version: %" PRIu64
+                                " (current %" PRIu64 "): list again", from_rv, s->rv);
     hoist_apiwatch *w = calloc(1, sizeof *w);
     if (!w)
         return hoist_apierr_set(err, 500, "InternalError", "out of memory");

@@ -559,6 +559,11 @@ static void test_store_watch_history_and_410(void **state)
     assert_int_equal(e.code, 410);
     assert_string_equal(e.reason, "Expired");
     assert_string_equal(e.message, "too old resource version: 4 (5)");
+    /* a version never issued (a client of a restarted server): 410 too */
+    assert_null(hoist_apistore_watch(s, res("", "pods"), NULL, NULL, NULL, 99, record_event, &d,
+                                     &e));
+    assert_int_equal(e.code, 410);
+    assert_string_equal(e.message, "too large resource version: 99 (current 8): list again");
     json_t *gone = hoist_apistore_delete(s, res("", "pods"), "default", "w1", NULL, &e);
     assert_string_equal(rv_of(gone), "9"); /* the delete's version */
     json_decref(gone);
