@@ -640,6 +640,20 @@ static int underutilized(decide_ctx *x, const hoist_usage *usage, sort_item *can
     }
     qsort(cands, n_cands, sizeof *cands, candidate_cmp);
     size_t max_plans = x->opts->max_underutilized_plans ? x->opts->max_underutilized_plans : 8;
+    /* a necessary condition, without a plan: the free cpu and memory of the
+     * other Ready nodes cover what the removed nodes' pods request */
+    static const int slots[] = {HOIST_RES_CPU, HOIST_RES_MEMORY};
+    hoist_milli free_total[2] = {0, 0}, gone_free[2] = {0, 0}, gone_req[2] = {0, 0};
+    for (size_t i = 0; i < o->n_nodes; i++) {
+        const node_info *ni = &x->nodes[i];
+        if (ni->node->ready != 1 || ni->node->unschedulable || ni->disrupting)
+            continue;
+        for (int k = 0; k < 2; k++) {
+            hoist_milli f = ni->node->allocatable.v[slots[k]] -
+                            (ni->u ? ni->u->requested.v[slots[k]] : 0);
+            free_total[k] += f > 0 ? f : 0;
+        }
+    }
     const char **gone = hoist_arena_calloc(a, n_cands + 1, sizeof *gone);
     if (!gone)
         return hoist_errf(err, "consolidate: out of memory");
@@ -659,6 +673,16 @@ static int underutilized(decide_ctx *x, const hoist_usage *usage, sort_item *can
             block(x, c, why);
             continue;
         }
+        bool room = true;
+        hoist_milli my_free[2], my_req[2];
+        for (int k = 0; k < 2; k++) {
+            hoist_milli f = ni->node->allocatable.v[slots[k]] - ni->u->requested.v[slots[k]];
+            my_free[k] = f > 0 ? f : 0;
+            my_req[k] = ni->u->requested.v[slots[k]];
+            room &= free_total[k] - gone_free[k] - my_free[k] >= gone_req[k] + my_req[k];
+        }
+        if (!room)
+            continue;
         gone[n_gone] = ni->node->name;
         plans++;
         int fit = fits_elsewhere(x, usage, gone, n_gone + 1, err);
@@ -678,6 +702,10 @@ static int underutilized(decide_ctx *x, const hoist_usage *usage, sort_item *can
         if (!c->detail || decide(x, c) < 0)
             return hoist_errf(err, "consolidate: out of memory");
         n_gone++;
+        for (int k = 0; k < 2; k++) {
+            gone_free[k] += my_free[k];
+            gone_req[k] += my_req[k];
+        }
     }
     return 0;
 }
