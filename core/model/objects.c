@@ -1063,7 +1063,14 @@ static int decode_nodepool(dec *d, const json_t *obj, const char *api, hoist_nod
     if (strcmp(api, "hoist.dev/v1") != 0 && strcmp(api, "karpenter.sh/v1") != 0)
         return hoist_errf(d->err, "apiVersion: \"%s\" is not supported (use hoist.dev/v1 or "
                           "karpenter.sh/v1)", api);
-    json_t *spec, *tmpl, *tmeta = NULL, *tspec = NULL, *ref, *kubelet, *dis;
+    json_t *spec, *tmpl, *tmeta = NULL, *tspec = NULL, *ref, *kubelet, *dis, *meta, *ann;
+    if (get_obj(d, obj, "", "metadata", &meta) < 0 ||
+        get_obj(d, meta, "metadata", "annotations", &ann) < 0)
+        return -1;
+    const char *s2s = NULL;
+    if (get_str(d, ann, "metadata.annotations", "hoist.dev/spot-to-spot-consolidation", &s2s) < 0)
+        return -1;
+    np->spot_to_spot = s2s && strcmp(s2s, "true") == 0;
     if (get_obj(d, obj, "", "spec", &spec) < 0)
         return -1;
     if (!spec)

@@ -248,6 +248,8 @@ typedef struct hoist_nodepool {
     hoist_budget *budgets;         /* spec.disruption.budgets; when omitted, one budget of
                                       nodes "10%" (Karpenter's default) */
     uint64_t spec_hash;            /* FNV-1a 64 of spec as compact JSON with sorted keys */
+    bool spot_to_spot;             /* annotation hoist.dev/spot-to-spot-consolidation
+                                      is "true": a spot node may be replaced by spot */
     uint64_t template_hash;        /* the same of spec.template only: a change drifts the
                                       NodePool's machines (limits, weight and disruption
                                       settings do not) */

@@ -615,6 +615,55 @@ static int fits_elsewhere(decide_ctx *x, const hoist_usage *usage, const char *c
     return rc;
 }
 
+/* Replacement consolidation: whether the pods of candidate c fit on the
+ * other nodes plus one machine cheap enough (see consolidate.h); 1 with the
+ * decision made, 0 not, -1 with err. */
+static int try_replace(decide_ctx *x, const hoist_usage *usage, candidate *c, hoist_err *err)
+{
+    node_info *ni = &x->nodes[c->node];
+    const hoist_nodepool *np = x->pools[ni->pool].np;
+    double price = node_price(x->opts->catalog, ni->node);
+    if (price <= 0)
+        return 0; /* an unknown price cannot be beaten knowingly */
+    hoist_objects view = *x->o;
+    view.usage = usage;
+    const char *gone = ni->node->name;
+    hoist_plan_options po;
+    memset(&po, 0, sizeof po);
+    po.without = &gone;
+    po.n_without = 1;
+    hoist_plan plan;
+    int rc = hoist_plan_compute(&view, x->opts->catalog, &po, &plan, err);
+    for (int i = x->o->names.count; i < view.names.count; i++)
+        free(view.names.names[i]);
+    if (rc < 0)
+        return -1;
+    x->out->underutilized_plans++;
+    bool spot_node = !strcmp(label_or_empty(ni->node, HOIST_LABEL_CAPACITY_TYPE), "spot");
+    bool ok = plan.n_unschedulable == 0 && plan.n_claims == 1 &&
+              plan.cost_per_hour <= 0.85 * price && price - plan.cost_per_hour >= 0.002;
+    if (ok && spot_node && !np->spot_to_spot)
+        ok = plan.claims[0].chosen.offering->capacity_type != HOIST_CAPACITY_SPOT;
+    double new_price = plan.cost_per_hour;
+    const char *type = ok ? plan.claims[0].chosen.type->name : NULL;
+    char detail[200];
+    if (ok)
+        snprintf(detail, sizeof detail,
+                 "its %zu pod%s fit on the other nodes and one %s at $%.4f/h instead of $%.4f/h",
+                 ni->n_work, ni->n_work == 1 ? "" : "s", type, new_price, price);
+    hoist_plan_free(&plan);
+    if (!ok)
+        return 0;
+    c->detail = hoist_arena_strdup(&x->out->arena, detail);
+    c->price = price;
+    if (!c->detail || decide(x, c) < 0)
+        return hoist_errf(err, "consolidate: out of memory");
+    hoist_disruption *d = &x->out->items[x->out->n - 1];
+    d->replace = true;
+    d->replacement_price = new_price;
+    return 1;
+}
+
 /* Choose underutilized nodes (see consolidate.h): greedily, in
  * disruption-cost order, each candidate together with those chosen. */
 static int underutilized(decide_ctx *x, const hoist_usage *usage, sort_item *cands,
@@ -657,7 +706,7 @@ static int underutilized(decide_ctx *x, const hoist_usage *usage, sort_item *can
     const char **gone = hoist_arena_calloc(a, n_cands + 1, sizeof *gone);
     if (!gone)
         return hoist_errf(err, "consolidate: out of memory");
-    size_t n_gone = 0, plans = 0;
+    size_t n_gone = 0, plans = 0, replace_tries = 0;
     for (size_t i = 0; i < n_cands && plans < max_plans; i++) {
         candidate *c = &cands[i].c;
         node_info *ni = &x->nodes[c->node];
@@ -681,15 +730,27 @@ static int underutilized(decide_ctx *x, const hoist_usage *usage, sort_item *can
             my_req[k] = ni->u->requested.v[slots[k]];
             room &= free_total[k] - gone_free[k] - my_free[k] >= gone_req[k] + my_req[k];
         }
-        if (!room)
-            continue;
-        gone[n_gone] = ni->node->name;
-        plans++;
-        int fit = fits_elsewhere(x, usage, gone, n_gone + 1, err);
-        if (fit < 0)
-            return -1;
-        if (!fit)
+        int fit = 0;
+        if (room) {
+            gone[n_gone] = ni->node->name;
+            plans++;
+            fit = fits_elsewhere(x, usage, gone, n_gone + 1, err);
+            if (fit < 0)
+                return -1;
+        }
+        if (!fit) {
+            /* nothing removed yet: try it with one cheaper machine instead */
+            if (n_gone == 0 && replace_tries < 1 && plans < max_plans) {
+                replace_tries++;
+                plans++;
+                int r = try_replace(x, usage, c, err);
+                if (r < 0)
+                    return -1;
+                if (r > 0)
+                    return 0; /* one replacement a round */
+            }
             continue; /* (its headroom share was taken by held_back: conservative) */
+        }
         char d1[48], d2[48];
         format_duration(now - ni->node->created, d1, sizeof d1);
         format_duration(x->pools[ni->pool].np->consolidate_after, d2, sizeof d2);

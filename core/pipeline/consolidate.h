@@ -46,6 +46,14 @@
  *             controller, or with local storage (emptyDir, hostPath),
  *             unless annotated cluster-autoscaler.kubernetes.io/safe-to-evict
  *             "true"; "false" always blocks. Headroom is kept as for EMPTY.
+ *             Replace: when nothing could be removed, the first candidate
+ *             whose pods fit on the other nodes plus ONE new machine is
+ *             replaced by it if that machine costs at most 85 % of the
+ *             node's price (the churn guard: a replacement must save at
+ *             least 15 %, and never less than $0.002/h). A spot node is
+ *             replaced by a spot machine only when its NodePool opts in
+ *             with the annotation hoist.dev/spot-to-spot-consolidation:
+ *             "true" (spot prices move; Karpenter gates it the same way).
  * Nodes listed in opts->disrupting are never decided again. Nodes not Ready
  * or unschedulable are skipped for voluntary reasons (RECYCLE, EMPTY), and
  * nodes or pods annotated do-not-disrupt (the pod field
@@ -142,7 +150,10 @@ typedef struct hoist_disruption {
     hoist_disruption_reason reason;
     const char *detail;                 /* human-readable why, e.g. "empty for 45s (consolidateAfter
                                            30s)" or the policy's reason; in the result's arena */
-    double price;                       /* USD/h saved when not replaced (0 when unknown) */
+    double price;                       /* USD/h of the node (0 when unknown) */
+    bool replace;                       /* UNDERUTILIZED: replaced by one cheaper machine
+                                           (launched and Ready before the drain) */
+    double replacement_price;           /* its USD/h when replace */
     size_t n_pods;
     const hoist_pod **pods;             /* the pods to evict (not DaemonSet pods), borrowed */
 } hoist_disruption;

@@ -1337,6 +1337,7 @@ static int consolidate(hoist_pipeline *p, hoist_err *err)
     typedef struct disruption_copy {
         char *node, *nodepool, *provider_id, *detail;
         hoist_disruption_reason reason;
+        bool replace;
         size_t n_pods;
         char **pods;
     } disruption_copy;
@@ -1350,6 +1351,7 @@ static int consolidate(hoist_pipeline *p, hoist_err *err)
         t->provider_id = d->node->provider_id ? strdup(d->node->provider_id) : NULL;
         t->detail = strdup(d->detail ? d->detail : "");
         t->reason = d->reason;
+        t->replace = d->replace;
         t->pods = calloc(d->n_pods + 1, sizeof *t->pods);
         for (size_t k = 0; t->pods && k < d->n_pods; k++) {
             size_t len = strlen(d->pods[k]->ns) + strlen(d->pods[k]->name) + 2;
@@ -1407,7 +1409,8 @@ static int consolidate(hoist_pipeline *p, hoist_err *err)
                 hoist_disruption_reason_name(t->reason), t->detail);
             if (t->reason == HOIST_DISRUPT_EMPTY || t->n_pods == 0) {
                 terminate_claim(p, c, t->detail);
-            } else if (t->reason == HOIST_DISRUPT_RECYCLE || t->reason == HOIST_DISRUPT_DRIFTED) {
+            } else if (t->reason == HOIST_DISRUPT_RECYCLE || t->reason == HOIST_DISRUPT_DRIFTED ||
+                       t->replace) {
                 replace[n_replace++] = c; /* replaced first, drained once that is Ready */
             } else {
                 claim_state(p, c, HOIST_CLAIM_DRAINING);

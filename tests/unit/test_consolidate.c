@@ -1071,6 +1071,109 @@ static void test_drift(void **state)
     hoist_objects_free(&o);
 }
 
+/* ---- replace with one cheaper machine ---- */
+
+/* m5.large ($0.096 on-demand, $0.03 spot) and m5.2xlarge ($0.384, $0.12). */
+static void two_type_catalog(hoist_catalog *cat)
+{
+    static hoist_offering small[2] = {
+        {sizeof(hoist_offering), "us-east-1a", HOIST_CAPACITY_ON_DEMAND, 0.096, true, 0},
+        {sizeof(hoist_offering), "us-east-1a", HOIST_CAPACITY_SPOT, 0.03, true, 5},
+    };
+    static hoist_offering big[2] = {
+        {sizeof(hoist_offering), "us-east-1a", HOIST_CAPACITY_ON_DEMAND, 0.384, true, 0},
+        {sizeof(hoist_offering), "us-east-1a", HOIST_CAPACITY_SPOT, 0.12, true, 5},
+    };
+    hoist_instance_type it[2];
+    memset(it, 0, sizeof it);
+    for (int i = 0; i < 2; i++) {
+        it[i].struct_size = sizeof it[i];
+        it[i].family = "m5";
+        it[i].category = "m";
+        it[i].generation = 5;
+        it[i].architecture = "amd64";
+        it[i].current_generation = true;
+        it[i].max_pods = 58;
+        it[i].n_offerings = 2;
+    }
+    it[0].name = "m5.large";
+    it[0].size = "large";
+    it[0].vcpus = 2;
+    it[0].memory_mib = 8192;
+    it[0].offerings = small;
+    it[1].name = "m5.2xlarge";
+    it[1].size = "2xlarge";
+    it[1].vcpus = 8;
+    it[1].memory_mib = 32768;
+    it[1].offerings = big;
+    hoist_catalog_init(cat);
+    hoist_err err = {{0}};
+    if (hoist_catalog_copy(cat, it, 2, &err) != 0)
+        fail_msg("catalog: %s", err.msg);
+}
+
+/* One m5.2xlarge holding a single 500m pod: nothing else can take it, one
+ * m5.large can, for a quarter of the price. `ct` is the node's capacity
+ * type; `annotation` YAML under the NodePool's metadata. */
+static void replace_case(const char *ct, const char *annotation, hoist_consolidation *c,
+                         hoist_objects *o, hoist_catalog *cat)
+{
+    text t = {.len = 0};
+    /* spot nodes come from a NodePool that allows spot (the default is
+     * on-demand only) */
+    add(&t, "---\napiVersion: hoist.dev/v1\nkind: NodePool\nmetadata:\n  name: default\n%s"
+            "spec:\n  template:\n    spec:\n%s"
+            "      nodeClassRef: {group: hoist.dev, kind: MockNodeClass, name: default}\n"
+            "  disruption:\n    consolidateAfter: 0s\n",
+        annotation ? annotation : "",
+        strcmp(ct, "spot") == 0 ? "      requirements:\n      - {key: hoist.dev/capacity-type, "
+                                  "operator: In, values: [spot, on-demand]}\n"
+                                : "");
+    char labels[128];
+    snprintf(labels, sizeof labels, "    hoist.dev/capacity-type: %s\n", ct);
+    add_node_ex(&t, "big", "default", "m5.2xlarge", MONDAY, "True", labels, "7910m", "30Gi");
+    add_pod_ex(&t, "p-0", "big", RS_OWNER, 0, "500m", "Running");
+    load(o, &t);
+    two_type_catalog(cat);
+    hoist_consolidator s;
+    hoist_consolidator_init(&s);
+    hoist_consolidate_options opts = {0};
+    opts.catalog = cat;
+    opts.underutilized = true;
+    run(&s, o, &opts, MONDAY + HOUR, c);
+    hoist_consolidator_free(&s);
+}
+
+static void test_replace_cheaper(void **state)
+{
+    (void)state;
+    hoist_consolidation c;
+    hoist_objects o;
+    hoist_catalog cat;
+    replace_case("on-demand", NULL, &c, &o, &cat);
+    assert_int_equal(c.n, 1);
+    const hoist_disruption *d = find_decided(&c, "big");
+    assert_non_null(d);
+    assert_int_equal(d->reason, HOIST_DISRUPT_UNDERUTILIZED);
+    assert_true(d->replace);
+    assert_float_equal(d->price, 0.384, 1e-12);
+    assert_true(d->replacement_price <= 0.85 * 0.384);
+    assert_non_null(strstr(d->detail, "one m5.large"));
+    underutilized_done(&c, &o, &cat);
+
+    /* a spot node is not replaced by spot without the NodePool's opt-in */
+    replace_case("spot", NULL, &c, &o, &cat);
+    assert_int_equal(c.n, 0);
+    underutilized_done(&c, &o, &cat);
+    replace_case("spot",
+                 "  annotations: {hoist.dev/spot-to-spot-consolidation: \"true\"}\n", &c, &o,
+                 &cat);
+    assert_int_equal(c.n, 1);
+    assert_true(c.items[0].replace);
+    assert_float_equal(c.items[0].replacement_price, 0.03, 1e-12);
+    underutilized_done(&c, &o, &cat);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1094,6 +1197,7 @@ int main(void)
         cmocka_unit_test(test_underutilized_blocking_pods),
         cmocka_unit_test(test_underutilized_multi_node),
         cmocka_unit_test(test_drift),
+        cmocka_unit_test(test_replace_cheaper),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
