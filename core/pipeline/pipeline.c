@@ -1494,7 +1494,25 @@ static void track(hoist_pipeline *p, uint64_t now, uint64_t *wake)
     uint64_t due_min = UINT64_MAX;
     for (size_t i = 0; i < p->n_claims; i++) {
         hoist_nodeclaim *c = p->claims[i];
-        if (c->state == HOIST_CLAIM_LAUNCHED) {
+        if (c->state == HOIST_CLAIM_LAUNCHING && !c->disrupting) {
+            uint64_t due = c->created_ms + p->cfg.launch_timeout_ms;
+            if (now >= due) {
+                /* given up: the pods are decided again; a machine that still
+                 * comes is terminated when the answer arrives */
+                p->stats.launch_timeouts++;
+                count(p, "hoist_launch_timeouts_total",
+                      "Launches the provider did not answer in time", NULL, NULL, 1);
+                LOG(p, HOIST_LOG_WARN, "pipeline: launch of %s unanswered after %llu s; "
+                    "deciding its pods again", c->name,
+                    (unsigned long long)(p->cfg.launch_timeout_ms / 1000));
+                c->disrupting = true;
+                claim_set_string(&c->disrupt_detail, "its launch timed out");
+                drop_synthetic_node(p, c);
+                requeue_pods(p, c, c->name);
+            } else if (due < due_min) {
+                due_min = due;
+            }
+        } else if (c->state == HOIST_CLAIM_LAUNCHED) {
             uint64_t due = c->launched_ms + p->cfg.registration_timeout_ms;
             if (now >= due) {
                 p->stats.registration_timeouts++;
@@ -1623,6 +1641,8 @@ hoist_pipeline *hoist_pipeline_new(const hoist_pipeline_env *env, const hoist_pi
     p->cfg.run_id = p->run_id;
     if (!p->cfg.consolidate_interval_ms)
         p->cfg.consolidate_interval_ms = HOIST_CONSOLIDATE_INTERVAL_MS_DEFAULT;
+    if (!p->cfg.launch_timeout_ms)
+        p->cfg.launch_timeout_ms = HOIST_LAUNCH_TIMEOUT_MS_DEFAULT;
     if (!p->cfg.underutilized_interval_ms)
         p->cfg.underutilized_interval_ms = HOIST_UNDERUTILIZED_INTERVAL_MS_DEFAULT;
     if (!p->cfg.registration_timeout_ms)

@@ -100,6 +100,10 @@
  * scheduler passes). */
 #define HOIST_UNDERUTILIZED_INTERVAL_MS_DEFAULT 60000u
 #define HOIST_REGISTRATION_TIMEOUT_MS_DEFAULT (15u * 60u * 1000u)
+/* A launch the provider has not answered after this long is given up: its
+ * pods are decided again, and the machine, if it comes after all, is
+ * terminated. */
+#define HOIST_LAUNCH_TIMEOUT_MS_DEFAULT (5u * 60u * 1000u)
 #define HOIST_NOMINATION_TTL_MS_DEFAULT 60000u
 
 /* Where the pipeline's writes go. Every function is optional (NULL: the
@@ -142,6 +146,7 @@ typedef struct hoist_pipeline_config {
     uint64_t consolidate_interval_ms;   /* 0 = default 10 s */
     uint64_t underutilized_interval_ms; /* 0 = default 60 s */
     uint64_t registration_timeout_ms;   /* 0 = default 15 min */
+    uint64_t launch_timeout_ms;         /* 0 = default 5 min */
     uint64_t nomination_ttl_ms;         /* 0 = default 60 s */
     bool no_consolidation;              /* true: the consolidate stage never runs */
     const char *run_id;                 /* copied; when set, claims are named
@@ -202,7 +207,7 @@ typedef struct hoist_pipeline_stats {
     uint64_t decision_ms_total, decision_ms_max; /* by the host clock */
     uint64_t pods_nominated, pods_unschedulable;
     uint64_t launches, launch_failures, launch_ice;
-    uint64_t registered, registration_timeouts;
+    uint64_t registered, registration_timeouts, launch_timeouts;
     uint64_t terminations, termination_failures;
     uint64_t disruptions[HOIST_DISRUPT_N_REASONS]; /* by hoist_disruption_reason */
     uint64_t evictions, evictions_refused;

@@ -428,6 +428,38 @@ static void test_registration_timeout(void **state)
     assert_string_equal(nominated(f, "a"), "general-2");
 }
 
+/* A launch the provider does not answer within the launch timeout is given
+ * up: its pods are decided again (a second machine is asked for), and the
+ * first machine, when it comes after all, is terminated. */
+static void test_launch_timeout(void **state)
+{
+    fixture *f = *state;
+    f->cfg.launch_timeout_ms = 60000;
+    hoist_error err = {0};
+    assert_int_equal(f->mock->control(f->mock_state, "{\"op\": \"latency\", \"ms\": 90000}", &err),
+                     HOIST_OK);
+    start(f);
+    event(f, HOIST_OBJECT_ADD, NODEPOOL);
+    add_pod(f, "a", "500m", 0);
+    run_to(f, 1000);
+    assert_string_equal(only_claim(f)->name, "general-1");
+    assert_int_equal(only_claim(f)->state, HOIST_CLAIM_LAUNCHING);
+    run_to(f, 62100);
+    const hoist_pipeline_stats *st = hoist_pipeline_stats_get(f->p);
+    assert_int_equal(st->launch_timeouts, 1);
+    assert_string_equal(nominated(f, "a"), "general-2"); /* decided again */
+    assert_int_equal(st->launches, 2);
+    run_to(f, 95000); /* the first answer comes: that machine goes at once */
+    assert_int_equal(st->terminations, 1);
+    const hoist_nodeclaim *const *claims;
+    size_t n = hoist_pipeline_claims(f->p, &claims);
+    for (size_t i = 0; i < n; i++)
+        assert_string_not_equal(claims[i]->name, "general-1");
+    double v = 0;
+    assert_int_equal(hoist_metrics_get(f->metrics, "hoist_launch_timeouts_total", NULL, 0, &v), 0);
+    assert_true(v == 1);
+}
+
 /* A node left empty longer than consolidateAfter (30 s) is terminated and
  * its Node deleted; one that is not empty stays. */
 static void test_empty_node_consolidated(void **state)
@@ -696,6 +728,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_registration_moves_nominations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_insufficient_capacity_requeues, setup, teardown),
         cmocka_unit_test_setup_teardown(test_registration_timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_launch_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_node_consolidated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_closes_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recycle_drains_then_terminates, setup, teardown),
