@@ -647,6 +647,9 @@ static void terminate_claim(hoist_pipeline *p, hoist_nodeclaim *c, const char *w
  * its pods at once, so their replacements are decided now and the pods are
  * off the machine before it goes; the drain loop terminates it when empty.
  * Interruption is involuntary: budgets and do-not-disrupt do not apply. */
+static int decide_without(hoist_pipeline *p, const char *const *without, size_t n_without,
+                          hoist_err *err);
+
 static void interruption(hoist_pipeline *p, const char *instance_id, uint64_t deadline_ms)
 {
     hoist_nodeclaim *c = NULL;
@@ -674,7 +677,20 @@ static void interruption(hoist_pipeline *p, const char *instance_id, uint64_t de
     }
     if (c->state == HOIST_CLAIM_TERMINATING || c->state == HOIST_CLAIM_DRAINING)
         return;
+    /* the replacement first, at once: the machines the node's pods need are
+     * launched now (not after the evictions and a batch window), and the
+     * evicted pods are placed on them by the next decision */
+    if (!p->in_step) {
+        hoist_err err = {{0}};
+        const char *node = c->node;
+        size_t before = p->stats.launches;
+        if (decide_without(p, &node, 1, &err) < 0)
+            LOG(p, HOIST_LOG_WARN, "pipeline: replacing interrupted %s: %s", c->node, err.msg);
+        else if (p->stats.launches > before)
+            p->stats.replacements += p->stats.launches - before;
+    }
     claim_state(p, c, HOIST_CLAIM_DRAINING);
+    c->drain_started_ms = now_ms(p);
     c->last_evict_ms = 0; /* the next drain pass evicts at once */
     hoist_cluster_clear_nominations_to(&p->cluster, c->node);
     if (p->env.sink && p->env.sink->taint &&
@@ -1164,6 +1180,7 @@ static int decide(hoist_pipeline *p, hoist_err *err)
 static void begin_drain(hoist_pipeline *p, hoist_nodeclaim *c)
 {
     claim_state(p, c, HOIST_CLAIM_DRAINING);
+    c->drain_started_ms = now_ms(p);
     c->last_evict_ms = 0;
     hoist_cluster_clear_nominations_to(&p->cluster, c->node);
     if (p->env.sink && p->env.sink->taint &&
@@ -1414,6 +1431,7 @@ static int consolidate(hoist_pipeline *p, hoist_err *err)
                 replace[n_replace++] = c; /* replaced first, drained once that is Ready */
             } else {
                 claim_state(p, c, HOIST_CLAIM_DRAINING);
+                c->drain_started_ms = now_ms(p);
                 if (p->env.sink && p->env.sink->taint &&
                     p->env.sink->taint(p->env.sink->ctx, t->node, HOIST_TAINT_DISRUPTED, "",
                                        HOIST_TAINT_NO_SCHEDULE, true) < 0)
@@ -1432,6 +1450,15 @@ static int consolidate(hoist_pipeline *p, hoist_err *err)
     free(act);
     free(chosen);
     return 0;
+}
+
+/* NodePool `name` of the snapshot, or NULL. */
+static const hoist_nodepool *nodepool_named(const hoist_objects *o, const char *name)
+{
+    for (size_t i = 0; name && i < o->n_nodepools; i++)
+        if (strcmp(o->nodepools[i]->name, name) == 0)
+            return o->nodepools[i];
+    return NULL;
 }
 
 /* Draining claims: terminate those with no workload pod left, re-send
@@ -1472,10 +1499,25 @@ static void drain(hoist_pipeline *p)
                 break;
             snprintf(left[n_left++], len, "%s/%s", pod->ns, pod->name);
         }
-        if (n_left == 0)
+        /* terminationGracePeriod: how long a drain may wait for pods that
+         * PodDisruptionBudgets or do-not-disrupt hold; then it goes anyway */
+        const hoist_nodepool *np = nodepool_named(o, c->nodepool);
+        bool overdue = np && np->termination_grace_period != HOIST_UNSET &&
+                       np->termination_grace_period >= 0 &&
+                       now >= c->drain_started_ms +
+                                  (uint64_t)np->termination_grace_period * 1000u;
+        if (n_left == 0) {
             terminate_claim(p, c, c->disrupt_detail ? c->disrupt_detail : "drained");
-        else if (now >= c->last_evict_ms + p->cfg.consolidate_interval_ms)
+        } else if (overdue) {
+            LOG(p, HOIST_LOG_WARN, "pipeline: %s still holds %zu pod%s after its NodePool's "
+                "terminationGracePeriod (%llds): terminating it", c->node, n_left,
+                n_left == 1 ? "" : "s", (long long)np->termination_grace_period);
+            count(p, "hoist_grace_period_terminations_total",
+                  "Drains ended by terminationGracePeriod with pods left", NULL, NULL, 1);
+            terminate_claim(p, c, "terminationGracePeriod elapsed");
+        } else if (now >= c->last_evict_ms + p->cfg.consolidate_interval_ms) {
             evict_pods(p, c, (const char *const *)left, n_left);
+        }
         free_strings(left, n_left);
         o = hoist_cluster_objects(&p->cluster);
     }

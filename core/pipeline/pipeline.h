@@ -190,6 +190,7 @@ typedef struct hoist_nodeclaim {
     bool call_in_flight;          /* a launch or terminate has not been answered */
     bool nominations_dropped;     /* nomination_ttl passed after Ready */
     uint64_t last_evict_ms;       /* DRAINING: when evictions were last sent */
+    uint64_t drain_started_ms;    /* DRAINING: since when (terminationGracePeriod) */
     json_t *base_labels;          /* the claim's labels (synthetic Node); owned */
     json_t *taints;               /* the NodePool's taints (synthetic Node); owned */
     bool synthetic;               /* its synthetic Node is in the cluster state */

@@ -695,21 +695,24 @@ static void test_interruption_drains(void **state)
     assert_int_equal(f->log.n_evict, 0);
     char cmd[200];
     snprintf(cmd, sizeof cmd, "{\"op\": \"interrupt\", \"instance_id\": \"%s\"}",
-             only_claim(f)->instance_id);
+             c->instance_id);
     hoist_error err = {0};
     assert_int_equal(f->mock->control(f->mock_state, cmd, &err), HOIST_OK);
     run_to(f, 5001);
     const hoist_pipeline_stats *st = hoist_pipeline_stats_get(f->p);
     assert_int_equal(st->interruptions, 1);
-    assert_int_equal(only_claim(f)->state, HOIST_CLAIM_DRAINING);
+    assert_int_equal(c->state, HOIST_CLAIM_DRAINING);
     assert_int_equal(f->log.n_evict, 1);
     assert_string_equal(f->log.evict[0], "default/a");
     bool tainted = false;
     for (size_t i = 0; i < f->log.n_taint; i++)
         tainted |= strcmp(f->log.taint[i], "+ip-10-0-0-1 hoist.dev/disrupted") == 0;
     assert_true(tainted);
-    /* evicted, the pod is pending again (its controller recreates it): a
-     * replacement machine is bought in the next batch window */
+    /* the replacement was launched with the notice, before any eviction
+     * was answered */
+    assert_int_equal(st->launches, 2);
+    /* evicted, the pod is pending again (its controller recreates it): it
+     * goes to that machine; nothing more is bought */
     char buf[512];
     snprintf(buf, sizeof buf,
              "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"a\", "
@@ -719,6 +722,39 @@ static void test_interruption_drains(void **state)
     run_to(f, 7000);
     assert_int_equal(st->launches, 2);
     assert_int_equal(st->terminations, 1); /* the drained one */
+    assert_non_null(nominated(f, "a"));
+}
+
+/* terminationGracePeriod: an expired node whose pod a PodDisruptionBudget
+ * holds (every eviction refused) is terminated once the period is over. */
+static void test_termination_grace_period(void **state)
+{
+    fixture *f = *state;
+    f->log.evict_answer = 1; /* refused, as a PDB would */
+    start(f);
+    event(f, HOIST_OBJECT_ADD,
+          "{\"apiVersion\": \"hoist.dev/v1\", \"kind\": \"NodePool\", \"metadata\": {\"name\": "
+          "\"general\"}, \"spec\": {\"template\": {\"spec\": {\"expireAfter\": \"10m\", "
+          "\"terminationGracePeriod\": \"2m\", \"requirements\": [{\"key\": "
+          "\"kubernetes.io/arch\", \"operator\": \"In\", \"values\": [\"amd64\"]}]}}}}");
+    add_pod(f, "a", "500m", 0);
+    run_to(f, 1000);
+    register_node(f, only_claim(f), "ip-10-0-0-1", true);
+    bind_pod(f, "a", "500m", "ip-10-0-0-1");
+    /* expired at 10 minutes: the drain starts between 600 and 620 s */
+    run_to(f, 620000);
+    const hoist_pipeline_stats *st = hoist_pipeline_stats_get(f->p);
+    assert_int_equal(st->disruptions[HOIST_DISRUPT_EXPIRED], 1);
+    assert_true(f->log.n_evict >= 1);
+    assert_int_equal(st->terminations, 0); /* the pod is held */
+    run_to(f, 700000);
+    assert_int_equal(st->terminations, 0); /* within the 2 minutes */
+    run_to(f, 760000);
+    assert_int_equal(st->terminations, 1);
+    double v = 0;
+    assert_int_equal(hoist_metrics_get(f->metrics, "hoist_grace_period_terminations_total",
+                                       NULL, 0, &v), 0);
+    assert_true(v == 1);
 }
 
 int main(void)
@@ -729,6 +765,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_insufficient_capacity_requeues, setup, teardown),
         cmocka_unit_test_setup_teardown(test_registration_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_launch_timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_termination_grace_period, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_node_consolidated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_closes_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recycle_drains_then_terminates, setup, teardown),
