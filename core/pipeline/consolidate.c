@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "model/pdb_eval.h"
 #include "model/usage.h"
 #include "sched/plan.h"
 
@@ -355,13 +356,73 @@ typedef struct candidate {
     double price;
 } candidate;
 
+/* A PodDisruptionBudget's counts, taken once per round when first needed. */
+typedef struct pdb_state {
+    bool known;
+    int32_t expected, healthy;
+    int32_t taken;             /* nodes with its pods decided this round */
+} pdb_state;
+
 typedef struct decide_ctx {
     const hoist_objects *o;
     const hoist_consolidate_options *opts;
     hoist_consolidation *out;
     pool_state *pools;
     node_info *nodes;
+    pdb_state *pdbs;           /* by position in o->pdbs */
 } decide_ctx;
+
+/* Count PDB i's selected and healthy pods (one walk over the pods, the
+ * first time a round needs it). */
+static pdb_state *pdb_counts(decide_ctx *x, size_t i)
+{
+    pdb_state *st = &x->pdbs[i];
+    if (st->known)
+        return st;
+    const hoist_pdb *pdb = x->o->pdbs[i];
+    for (size_t k = 0; k < x->o->n_pods; k++) {
+        const hoist_pod *p = x->o->pods[k];
+        if (!hoist_pdb_selects(pdb, p))
+            continue;
+        st->expected += !p->finished;
+        st->healthy += hoist_pdb_pod_healthy(p);
+    }
+    st->known = true;
+    return st;
+}
+
+/* Why a PodDisruptionBudget keeps node ni from a voluntary disruption now
+ * (one of its healthy pods is selected by a PDB that allows no more
+ * disruptions, counting the nodes decided this round), or NULL. With
+ * `take`, count the node against every PDB selecting its pods. */
+static const char *pdb_blocks(decide_ctx *x, const node_info *ni, bool take, bool *oom)
+{
+    if (!x->pdbs || !ni->u)
+        return NULL;
+    for (size_t i = 0; i < x->o->n_pdbs; i++) {
+        const hoist_pdb *pdb = x->o->pdbs[i];
+        bool selects = false;
+        for (size_t k = 0; k < ni->u->n_pods && !selects; k++)
+            selects = !ni->u->pods[k]->daemonset_owned &&
+                      hoist_pdb_pod_healthy(ni->u->pods[k]) &&
+                      hoist_pdb_selects(pdb, ni->u->pods[k]);
+        if (!selects)
+            continue;
+        pdb_state *st = pdb_counts(x, i);
+        if (take) {
+            st->taken++;
+            continue;
+        }
+        if (hoist_pdb_disruptions_allowed(pdb, st->expected, st->healthy) - st->taken > 0)
+            continue;
+        char why[200];
+        hoist_pdb_refusal(pdb, st->expected, st->healthy - st->taken, why, sizeof why);
+        const char *s = hoist_arena_strdup(&x->out->arena, why);
+        *oom = !s;
+        return s;
+    }
+    return NULL;
+}
 
 static int pod_key_cmp(const hoist_pod *a, const hoist_pod *b)
 {
@@ -476,6 +537,8 @@ static const char *held_back(decide_ctx *x, const candidate *c, bool *oom)
     pool_state *p = &x->pools[ni->pool];
     const char *why = NULL;
     *oom = false;
+    if ((why = pdb_blocks(x, ni, false, oom)) != NULL || *oom)
+        return why;
     const hoist_pod *dnd = dnd_pod(ni);
     if (node_do_not_disrupt(ni->node) || dnd) {
         if (node_do_not_disrupt(ni->node))
@@ -544,6 +607,8 @@ static int decide(decide_ctx *x, const candidate *c)
 {
     node_info *ni = &x->nodes[c->node];
     pool_state *p = &x->pools[ni->pool];
+    bool oom = false;
+    (void)pdb_blocks(x, ni, true, &oom); /* its pods' PDBs lose a disruption */
     hoist_disruption *d = &x->out->items[x->out->n++];
     d->node = ni->node;
     d->nodepool = p->np;
@@ -984,7 +1049,9 @@ int hoist_consolidate_compute(hoist_consolidator *s, const hoist_objects *o,
     }
     qsort(cands, n_cands, sizeof *cands, candidate_cmp);
 
-    decide_ctx x = {o, opts, out, pools, nodes};
+    decide_ctx x = {o, opts, out, pools, nodes, NULL};
+    if (o->n_pdbs && !(x.pdbs = hoist_arena_calloc(a, o->n_pdbs, sizeof *x.pdbs)))
+        goto oom;
     for (size_t i = 0; i < n_cands; i++) {
         const candidate *c = &cands[i].c;
         if (c->reason != HOIST_DISRUPT_EXPIRED) {

@@ -54,6 +54,11 @@
  *             replaced by a spot machine only when its NodePool opts in
  *             with the annotation hoist.dev/spot-to-spot-consolidation:
  *             "true" (spot prices move; Karpenter gates it the same way).
+ * PodDisruptionBudgets: a voluntary candidate (not EXPIRED) is held back
+ * when a healthy pod on it is selected by a PDB that allows no more
+ * disruptions now (model/pdb_eval.h), counting one disruption per node
+ * already decided this round; the evictions themselves are still refused
+ * by the API when a budget shrinks meanwhile, and retried.
  * Nodes listed in opts->disrupting are never decided again. Nodes not Ready
  * or unschedulable are skipped for voluntary reasons (RECYCLE, EMPTY), and
  * nodes or pods annotated do-not-disrupt (the pod field

@@ -1174,6 +1174,56 @@ static void test_replace_cheaper(void **state)
     underutilized_done(&c, &o, &cat);
 }
 
+/* ---- PodDisruptionBudgets ---- */
+
+/* Two drifted nodes, each with one pod of app web; a PDB over web. */
+static void pdb_case(const char *app, const char *pdb_spec, hoist_consolidation *c,
+                     hoist_objects *o)
+{
+    text t = {.len = 0};
+    add_pool(&t, "default", "    consolidateAfter: 0s\n    budgets: [{nodes: \"100%\"}]\n");
+    const char *old = "    hoist.dev/nodepool-hash: \"0000000000000001\"\n";
+    add_node_ex(&t, "n1", "default", "m5.large", MONDAY, "True", old, "2", "8Gi");
+    add_node_ex(&t, "n2", "default", "m5.large", MONDAY, "True", old, "2", "8Gi");
+    add_pod_ex(&t, "web-1", "n1", "  labels: {app: web}\n" RS_OWNER, 0, "100m", "Running");
+    add_pod_ex(&t, "web-2", "n2", "  labels: {app: web}\n" RS_OWNER, 0, "100m", "Running");
+    add(&t, "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: web, "
+            "namespace: default}\nspec:\n  selector: {matchLabels: {app: %s}}\n  %s\n",
+        app, pdb_spec);
+    load(o, &t);
+    hoist_consolidator s;
+    hoist_consolidator_init(&s);
+    hoist_consolidate_options opts = {0};
+    run(&s, o, &opts, MONDAY + HOUR, c);
+    hoist_consolidator_free(&s);
+}
+
+static void test_pdb_holds_candidates(void **state)
+{
+    (void)state;
+    hoist_consolidation c;
+    hoist_objects o;
+    /* minAvailable 2 of 2: neither may go */
+    pdb_case("web", "minAvailable: 2", &c, &o);
+    assert_int_equal(c.n, 0);
+    assert_int_equal(c.n_blocked, 2);
+    assert_non_null(strstr(c.blocked[0].why, "would violate PodDisruptionBudget default/web"));
+    hoist_consolidation_free(&c);
+    hoist_objects_free(&o);
+    /* maxUnavailable 1: one goes this round, the other waits */
+    pdb_case("web", "maxUnavailable: 1", &c, &o);
+    assert_int_equal(c.n, 1);
+    assert_int_equal(c.n_blocked, 1);
+    assert_non_null(strstr(c.blocked[0].why, "PodDisruptionBudget default/web"));
+    hoist_consolidation_free(&c);
+    hoist_objects_free(&o);
+    /* a PDB that selects other pods does not matter */
+    pdb_case("db", "minAvailable: 5", &c, &o);
+    assert_int_equal(c.n, 2);
+    hoist_consolidation_free(&c);
+    hoist_objects_free(&o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1198,6 +1248,7 @@ int main(void)
         cmocka_unit_test(test_underutilized_multi_node),
         cmocka_unit_test(test_drift),
         cmocka_unit_test(test_replace_cheaper),
+        cmocka_unit_test(test_pdb_holds_candidates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
