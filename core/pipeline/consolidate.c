@@ -453,8 +453,19 @@ typedef struct sort_item {
     candidate c;
     size_t n_work;
     int64_t priority_sum, cost_sum;
+    int64_t lifetime_left;     /* seconds to expireAfter; INT64_MAX when it never expires */
     const char *name;
 } sort_item;
+
+/* Seconds node n has left before its NodePool's expireAfter (INT64_MAX when
+ * never): a node about to expire anyway costs less to disrupt now. */
+static int64_t lifetime_left(const hoist_node *n, const hoist_nodepool *np, int64_t now)
+{
+    if (np->expire_after == HOIST_NEVER || n->created <= 0)
+        return INT64_MAX;
+    int64_t left = n->created + np->expire_after - now;
+    return left > 0 ? left : 0;
+}
 
 static int candidate_cmp(const void *pa, const void *pb)
 {
@@ -467,6 +478,8 @@ static int candidate_cmp(const void *pa, const void *pb)
         return a->priority_sum < b->priority_sum ? -1 : 1;
     if (a->cost_sum != b->cost_sum)
         return a->cost_sum < b->cost_sum ? -1 : 1;
+    if (a->lifetime_left != b->lifetime_left)
+        return a->lifetime_left < b->lifetime_left ? -1 : 1;
     return strcmp(a->name, b->name);
 }
 
@@ -750,7 +763,8 @@ static int underutilized(decide_ctx *x, const hoist_usage *usage, sort_item *can
             continue;
         candidate c = {i, HOIST_DISRUPT_UNDERUTILIZED, NULL, 0};
         cands[n_cands++] = (sort_item){c, ni->n_work, ni->u->priority_sum,
-                                       ni->u->deletion_cost_sum, n->name};
+                                       ni->u->deletion_cost_sum, lifetime_left(n, np, now),
+                                       n->name};
     }
     qsort(cands, n_cands, sizeof *cands, candidate_cmp);
     size_t max_plans = x->opts->max_underutilized_plans ? x->opts->max_underutilized_plans : 8;
@@ -1045,7 +1059,8 @@ int hoist_consolidate_compute(hoist_consolidator *s, const hoist_objects *o,
             goto oom;
         c.price = node_price(opts->catalog, n);
         cands[n_cands++] = (sort_item){c, ni->n_work, ni->u ? ni->u->priority_sum : 0,
-                                       ni->u ? ni->u->deletion_cost_sum : 0, n->name};
+                                       ni->u ? ni->u->deletion_cost_sum : 0,
+                                       lifetime_left(n, np, now), n->name};
     }
     qsort(cands, n_cands, sizeof *cands, candidate_cmp);
 

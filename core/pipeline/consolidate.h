@@ -80,8 +80,9 @@
  * parse is taken as always active, and the why says so.
  *
  * Order: decisions are sorted by reason (EXPIRED, RECYCLE, EMPTY, DRIFTED), then by
- * disruption cost (fewer pods, lower priorities and pod-deletion-cost first),
- * then by node name, so the output is deterministic.
+ * disruption cost (fewer pods, lower priorities and pod-deletion-cost first,
+ * then less lifetime left before expireAfter), then by node name, so the
+ * output is deterministic.
  *
  * Time is passed in (now_s, Unix seconds on the driver's clock).
  */

@@ -1224,6 +1224,33 @@ static void test_pdb_holds_candidates(void **state)
     hoist_objects_free(&o);
 }
 
+/* Equal in pods and priorities, the node with less lifetime left before
+ * expireAfter goes first (it would be disrupted soon anyway). */
+static void test_order_by_lifetime_left(void **state)
+{
+    (void)state;
+    text t = {.len = 0};
+    add_pool(&t, "default", "    consolidateAfter: 0s\n    budgets: [{nodes: \"1\"}]\n");
+    const char *old = "    hoist.dev/nodepool-hash: \"0000000000000001\"\n";
+    add_node_ex(&t, "a-young", "default", "m5.large", MONDAY, "True", old, "2", "8Gi");
+    add_node_ex(&t, "z-old", "default", "m5.large", MONDAY - 20 * DAY, "True", old, "2", "8Gi");
+    add_pod_ex(&t, "p1", "a-young", RS_OWNER, 0, "100m", "Running");
+    add_pod_ex(&t, "p2", "z-old", RS_OWNER, 0, "100m", "Running");
+    hoist_objects o;
+    load(&o, &t);
+    hoist_consolidator s;
+    hoist_consolidator_init(&s);
+    hoist_consolidate_options opts = {0};
+    hoist_consolidation c;
+    run(&s, &o, &opts, MONDAY + HOUR, &c);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.items[0].node->name, "z-old");
+    assert_non_null(find_blocked(&c, "a-young"));
+    hoist_consolidation_free(&c);
+    hoist_consolidator_free(&s);
+    hoist_objects_free(&o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1249,6 +1276,7 @@ int main(void)
         cmocka_unit_test(test_drift),
         cmocka_unit_test(test_replace_cheaper),
         cmocka_unit_test(test_pdb_holds_candidates),
+        cmocka_unit_test(test_order_by_lifetime_left),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
