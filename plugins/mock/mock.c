@@ -100,21 +100,6 @@ struct mock_state {
 
 /* ---- small helpers ---- */
 
-static hoist_status errf(hoist_error *err, hoist_status code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static hoist_status errf(hoist_error *err, hoist_status code, const char *fmt, ...)
-{
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        err->code = code;
-        err->retry_after_ms = 0;
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
 #define MLOG(st, level, ...) \
     do { \
         if ((st)->host->log) \
@@ -183,7 +168,7 @@ static hoist_status op_start(mock_state *st, mock_op *op, uint64_t delay_ms, hoi
     op->timer = st->host->timer_start(st->host->ctx, delay_ms, op_fire, op);
     if (!op->timer) {
         op_free(op);
-        return errf(err, HOIST_E_INTERNAL, "mock: host timer_start failed");
+        return mock_errf(err, HOIST_E_INTERNAL, "mock: host timer_start failed");
     }
     op->next = st->ops;
     if (st->ops)
@@ -263,7 +248,7 @@ static hoist_status queue_event(mock_state *st, hoist_event_kind kind, mock_mach
 {
     mock_op *op = op_new(st, OP_EVENT);
     if (!op)
-        return errf(err, HOIST_E_INTERNAL, "mock: out of memory");
+        return mock_errf(err, HOIST_E_INTERNAL, "mock: out of memory");
     op->machine = m;
     op->event_kind = kind;
     op->deadline_ms = deadline_ms;
@@ -275,16 +260,16 @@ static hoist_status start_interruption(mock_state *st, mock_machine *m, uint64_t
                                        hoist_error *err)
 {
     if (m->state == HOIST_MACHINE_TERMINATED || m->state == HOIST_MACHINE_SHUTTING_DOWN)
-        return errf(err, HOIST_E_INVALID, "instance %s is already %s", m->id,
+        return mock_errf(err, HOIST_E_INVALID, "instance %s is already %s", m->id,
                     m->state == HOIST_MACHINE_TERMINATED ? "terminated" : "shutting down");
     if (m->interrupted)
-        return errf(err, HOIST_E_INVALID, "instance %s already has an interruption notice",
+        return mock_errf(err, HOIST_E_INVALID, "instance %s already has an interruption notice",
                     m->id);
     cancel_machine_timers(st, m);
     uint64_t deadline = now_ms(st) + notice_ms;
     mock_op *reclaim = op_new(st, OP_RECLAIM);
     if (!reclaim)
-        return errf(err, HOIST_E_INTERNAL, "mock: out of memory");
+        return mock_errf(err, HOIST_E_INTERNAL, "mock: out of memory");
     reclaim->machine = m;
     hoist_status s = op_start(st, reclaim, notice_ms, err);
     if (s != HOIST_OK)
@@ -349,7 +334,7 @@ static void fire_list(mock_state *st, mock_op *op)
     hoist_machine *views = calloc(op->n_matches ? op->n_matches : 1, sizeof *views);
     if (!views) {
         hoist_error e;
-        errf(&e, HOIST_E_INTERNAL, "mock: out of memory listing machines");
+        mock_errf(&e, HOIST_E_INTERNAL, "mock: out of memory listing machines");
         op->cb.list(op->arg, &e, NULL, 0);
         return;
     }
@@ -458,7 +443,7 @@ static hoist_status launch_existing(mock_state *st, mock_machine *m, hoist_launc
 {
     mock_op *op = op_new(st, OP_LAUNCH);
     if (!op)
-        return errf(err, HOIST_E_INTERNAL, "mock: out of memory");
+        return mock_errf(err, HOIST_E_INTERNAL, "mock: out of memory");
     op->cb.launch = cb;
     op->arg = arg;
     op->machine = m;
@@ -546,24 +531,24 @@ static hoist_status mock_launch(void *state, const hoist_launch_request *req, ho
     if (st->remote)
         return mock_remote_launch(st->remote, req, cb, arg, err);
     if (!req || !cb)
-        return errf(err, HOIST_E_INVALID, "launch: request and callback are required");
+        return mock_errf(err, HOIST_E_INVALID, "launch: request and callback are required");
     if (!req->claim || !*req->claim)
-        return errf(err, HOIST_E_INVALID, "launch: claim: a non-empty claim name is required");
+        return mock_errf(err, HOIST_E_INVALID, "launch: claim: a non-empty claim name is required");
     if (req->n_offerings == 0 || !req->offerings)
-        return errf(err, HOIST_E_INVALID, "launch %s: offerings: at least one is required",
+        return mock_errf(err, HOIST_E_INVALID, "launch %s: offerings: at least one is required",
                     req->claim);
     if (req->offerings->struct_size < offsetof(hoist_launch_offering, price) + sizeof(double))
-        return errf(err, HOIST_E_INVALID, "launch %s: offerings: element size %u is too small",
+        return mock_errf(err, HOIST_E_INVALID, "launch %s: offerings: element size %u is too small",
                     req->claim, (unsigned)req->offerings->struct_size);
     if (!valid_strategy(req->spot_strategy) || !valid_strategy(req->on_demand_strategy))
-        return errf(err, HOIST_E_INVALID, "launch %s: unknown allocation strategy", req->claim);
+        return mock_errf(err, HOIST_E_INVALID, "launch %s: unknown allocation strategy", req->claim);
     for (size_t i = 0; i < req->n_tags; i++)
         if (!req->tags || !req->tags[i].key || !req->tags[i].value)
-            return errf(err, HOIST_E_INVALID, "launch %s: tags[%zu]: key and value are required",
+            return mock_errf(err, HOIST_E_INVALID, "launch %s: tags[%zu]: key and value are required",
                         req->claim, i);
     for (size_t i = 0; i < req->n_offerings; i++)
         if (!HOIST_NTH(req->offerings, i)->instance_type || !HOIST_NTH(req->offerings, i)->zone)
-            return errf(err, HOIST_E_INVALID,
+            return mock_errf(err, HOIST_E_INVALID,
                         "launch %s: offerings[%zu]: instance_type and zone are required",
                         req->claim, i);
 
@@ -582,7 +567,7 @@ static hoist_status mock_launch(void *state, const hoist_launch_request *req, ho
         free(avail);
         if (op)
             op_free(op);
-        return errf(err, HOIST_E_INTERNAL, "mock: out of memory");
+        return mock_errf(err, HOIST_E_INTERNAL, "mock: out of memory");
     }
     op->cb.launch = cb;
     op->arg = arg;
@@ -604,7 +589,7 @@ static hoist_status mock_launch(void *state, const hoist_launch_request *req, ho
     }
     if (n_known == 0) {
         const hoist_launch_offering *ro = HOIST_NTH(req->offerings, first_unknown);
-        errf(err, HOIST_E_INVALID, "launch %s: no requested offering exists (offerings[%ld]: %s %s %s)",
+        mock_errf(err, HOIST_E_INVALID, "launch %s: no requested offering exists (offerings[%ld]: %s %s %s)",
              req->claim, first_unknown, ro->instance_type, ro->zone,
              mock_capacity_name(ro->capacity_type));
         free(known);
@@ -644,7 +629,7 @@ static hoist_status mock_launch(void *state, const hoist_launch_request *req, ho
 
     if (chosen < 0) {
         op->failed = true;
-        errf(&op->err, HOIST_E_INSUFFICIENT_CAPACITY,
+        mock_errf(&op->err, HOIST_E_INSUFFICIENT_CAPACITY,
              "launch %s: insufficient capacity in all %zu requested offerings", req->claim,
              op->n_exhausted);
         count_metric(st, "mock_launches_total", "Launches the mock served", "none",
@@ -661,7 +646,7 @@ static hoist_status mock_launch(void *state, const hoist_launch_request *req, ho
         if (o->fail_launches > 0)
             o->fail_launches--;
         op->failed = true;
-        errf(&op->err, HOIST_E_LAUNCH_FAILED,
+        mock_errf(&op->err, HOIST_E_LAUNCH_FAILED,
              "launch %s: instance i-0%016" PRIx64 " (%s %s %s) failed to start (injected)",
              req->claim, mock_mix64(st->seed * 0x9e3779b97f4a7c15ull + seq), offer_type(st, o),
              o->zone, ctname);
@@ -672,7 +657,7 @@ static hoist_status mock_launch(void *state, const hoist_launch_request *req, ho
     mock_machine *m = machine_new(st, req, (size_t)chosen, seq, now, latency);
     if (!m) {
         op_free(op);
-        return errf(err, HOIST_E_INTERNAL, "mock: out of memory");
+        return mock_errf(err, HOIST_E_INTERNAL, "mock: out of memory");
     }
     op->machine = m;
     count_metric(st, "mock_launches_total", "Launches the mock served", ctname, "ok");
@@ -689,10 +674,10 @@ static hoist_status mock_catalog_op(void *state, hoist_catalog_cb cb, void *arg,
     if (st->remote)
         return mock_remote_catalog(st->remote, cb, arg, err);
     if (!cb)
-        return errf(err, HOIST_E_INVALID, "catalog: a callback is required");
+        return mock_errf(err, HOIST_E_INVALID, "catalog: a callback is required");
     mock_op *op = op_new(st, OP_CATALOG);
     if (!op)
-        return errf(err, HOIST_E_INTERNAL, "mock: out of memory");
+        return mock_errf(err, HOIST_E_INTERNAL, "mock: out of memory");
     op->cb.catalog = cb;
     op->arg = arg;
     return op_start(st, op, 0, err);
@@ -705,16 +690,16 @@ static hoist_status mock_terminate(void *state, const char *instance_id, hoist_d
     if (st->remote)
         return mock_remote_terminate(st->remote, instance_id, cb, arg, err);
     if (!instance_id || !cb)
-        return errf(err, HOIST_E_INVALID, "terminate: instance id and callback are required");
+        return mock_errf(err, HOIST_E_INVALID, "terminate: instance id and callback are required");
     mock_op *op = op_new(st, OP_TERMINATE);
     if (!op)
-        return errf(err, HOIST_E_INTERNAL, "mock: out of memory");
+        return mock_errf(err, HOIST_E_INTERNAL, "mock: out of memory");
     op->cb.done = cb;
     op->arg = arg;
     mock_machine *m = find_machine(st, instance_id);
     if (!m) {
         op->failed = true;
-        errf(&op->err, HOIST_E_NOT_FOUND, "terminate: instance %s does not exist", instance_id);
+        mock_errf(&op->err, HOIST_E_NOT_FOUND, "terminate: instance %s does not exist", instance_id);
     } else {
         op->machine = m;
         if (m->state != HOIST_MACHINE_TERMINATED) {
@@ -745,15 +730,15 @@ static hoist_status mock_list(void *state, const hoist_kv *filter, size_t n_filt
     if (st->remote)
         return mock_remote_list(st->remote, filter, n_filter, cb, arg, err);
     if (!cb)
-        return errf(err, HOIST_E_INVALID, "list: a callback is required");
+        return mock_errf(err, HOIST_E_INVALID, "list: a callback is required");
     for (size_t i = 0; i < n_filter; i++)
         if (!filter || !filter[i].key || !filter[i].value)
-            return errf(err, HOIST_E_INVALID, "list: filter[%zu]: key and value are required", i);
+            return mock_errf(err, HOIST_E_INVALID, "list: filter[%zu]: key and value are required", i);
     mock_op *op = op_new(st, OP_LIST);
     if (!op || !(op->matches = calloc(st->n_machines ? st->n_machines : 1, sizeof *op->matches))) {
         if (op)
             op_free(op);
-        return errf(err, HOIST_E_INTERNAL, "mock: out of memory");
+        return mock_errf(err, HOIST_E_INTERNAL, "mock: out of memory");
     }
     op->cb.list = cb;
     op->arg = arg;
@@ -771,10 +756,10 @@ static hoist_status mock_watch_events(void *state, hoist_event_cb cb, void *arg,
     if (st->remote)
         return mock_remote_watch_events(st->remote, cb, arg, err);
     if (!cb)
-        return errf(err, HOIST_E_INVALID, "watch_events: a callback is required");
+        return mock_errf(err, HOIST_E_INVALID, "watch_events: a callback is required");
     mock_watcher *w = realloc(st->watchers, (st->n_watchers + 1) * sizeof *w);
     if (!w)
-        return errf(err, HOIST_E_INTERNAL, "mock: out of memory");
+        return mock_errf(err, HOIST_E_INTERNAL, "mock: out of memory");
     st->watchers = w;
     w[st->n_watchers].cb = cb;
     w[st->n_watchers].arg = arg;
@@ -816,7 +801,7 @@ static hoist_status cmd_uint(const char *op, const json_t *cmd, const char *key,
     if (!v)
         return HOIST_OK;
     if (!json_is_integer(v) || json_integer_value(v) < 0)
-        return errf(err, HOIST_E_INVALID, "%s: %s: expected an integer >= 0", op, key);
+        return mock_errf(err, HOIST_E_INVALID, "%s: %s: expected an integer >= 0", op, key);
     *out = (uint64_t)json_integer_value(v);
     return HOIST_OK;
 }
@@ -829,7 +814,7 @@ static hoist_status cmd_string(const char *op, const json_t *cmd, const char *ke
     if (!v)
         return HOIST_OK;
     if (!json_is_string(v) || !*json_string_value(v))
-        return errf(err, HOIST_E_INVALID, "%s: %s: expected a non-empty string", op, key);
+        return mock_errf(err, HOIST_E_INVALID, "%s: %s: expected a non-empty string", op, key);
     *out = json_string_value(v);
     return HOIST_OK;
 }
@@ -850,18 +835,18 @@ static hoist_status parse_match(const mock_state *st, const char *op, const json
         mt->zone = NULL;
     if (ct && strcmp(ct, "*") != 0) {
         if (mock_capacity_parse(ct, &mt->ct) < 0)
-            return errf(err, HOIST_E_INVALID,
+            return mock_errf(err, HOIST_E_INVALID,
                         "%s: capacity_type: \"%s\" is not on-demand, spot or reserved", op, ct);
         mt->any_ct = false;
     }
     if (mt->type && mock_catalog_find_type(&st->cat, mt->type) < 0)
-        return errf(err, HOIST_E_INVALID, "%s: instance_type: no instance type \"%s\"", op,
+        return mock_errf(err, HOIST_E_INVALID, "%s: instance_type: no instance type \"%s\"", op,
                     mt->type);
     size_t n = 0;
     for (size_t i = 0; i < st->cat.n_offers; i++)
         n += offer_matches(st, &st->cat.offers[i], mt);
     if (n == 0)
-        return errf(err, HOIST_E_INVALID, "%s: no offering matches %s %s %s", op,
+        return mock_errf(err, HOIST_E_INVALID, "%s: no offering matches %s %s %s", op,
                     mt->type ? mt->type : "*", mt->zone ? mt->zone : "*", ct ? ct : "*");
     return HOIST_OK;
 }
@@ -893,22 +878,22 @@ static hoist_status apply_command(mock_state *st, const json_t *cmd, hoist_error
                {"reset", f_reset}};
 
     if (!json_is_object(cmd))
-        return errf(err, HOIST_E_INVALID, "expected a JSON object command");
+        return mock_errf(err, HOIST_E_INVALID, "expected a JSON object command");
     json_t *opv = json_object_get(cmd, "op");
     if (!opv || !json_is_string(opv))
-        return errf(err, HOIST_E_INVALID, "op: missing (a string naming the command)");
+        return mock_errf(err, HOIST_E_INVALID, "op: missing (a string naming the command)");
     const char *op = json_string_value(opv);
     const char *const *fields = NULL;
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
         if (strcmp(op, ops[i].name) == 0)
             fields = ops[i].fields;
     if (!fields)
-        return errf(err, HOIST_E_INVALID, "op: unknown command \"%s\"", op);
+        return mock_errf(err, HOIST_E_INVALID, "op: unknown command \"%s\"", op);
     const char *key;
     json_t *val;
     json_object_foreach((json_t *)cmd, key, val) {
         if (!field_allowed(key, fields))
-            return errf(err, HOIST_E_INVALID, "%s: unknown field \"%s\"", op, key);
+            return mock_errf(err, HOIST_E_INVALID, "%s: unknown field \"%s\"", op, key);
     }
     uint64_t now = now_ms(st);
     offer_match mt;
@@ -940,13 +925,13 @@ static hoist_status apply_command(mock_state *st, const json_t *cmd, hoist_error
         if (cmd_string(op, cmd, "instance_id", &id, err) != HOIST_OK)
             return HOIST_E_INVALID;
         if (!id)
-            return errf(err, HOIST_E_INVALID, "%s: instance_id: missing", op);
+            return mock_errf(err, HOIST_E_INVALID, "%s: instance_id: missing", op);
         mock_machine *m = find_machine(st, id);
         if (!m)
-            return errf(err, HOIST_E_NOT_FOUND, "%s: instance_id: no instance \"%s\"", op, id);
+            return mock_errf(err, HOIST_E_NOT_FOUND, "%s: instance_id: no instance \"%s\"", op, id);
         if (strcmp(op, "lose") == 0) {
             if (m->state == HOIST_MACHINE_TERMINATED)
-                return errf(err, HOIST_E_INVALID, "lose: instance %s is already terminated", id);
+                return mock_errf(err, HOIST_E_INVALID, "lose: instance %s is already terminated", id);
             cancel_machine_timers(st, m);
             m->state = HOIST_MACHINE_TERMINATED;
             return queue_event(st, HOIST_EVENT_STATE_CHANGE, m, 0, err);
@@ -955,7 +940,7 @@ static hoist_status apply_command(mock_state *st, const json_t *cmd, hoist_error
         if (cmd_uint(op, cmd, "notice_ms", &notice, &present, err) != HOIST_OK)
             return HOIST_E_INVALID;
         if (machine_offer(st, m)->capacity_type != HOIST_CAPACITY_SPOT)
-            return errf(err, HOIST_E_INVALID, "interrupt: instance %s is not spot (use lose)", id);
+            return mock_errf(err, HOIST_E_INVALID, "interrupt: instance %s is not spot (use lose)", id);
         hoist_status s = start_interruption(st, m, notice, err);
         if (s != HOIST_OK)
             mock_error_prefix(err, "interrupt: ");
@@ -982,9 +967,9 @@ static hoist_status apply_command(mock_state *st, const json_t *cmd, hoist_error
         if (cmd_uint(op, cmd, "ms", &ms, &present, err) != HOIST_OK)
             return HOIST_E_INVALID;
         if (!present)
-            return errf(err, HOIST_E_INVALID, "latency: ms: missing");
+            return mock_errf(err, HOIST_E_INVALID, "latency: ms: missing");
         if (ms > INT64_MAX)
-            return errf(err, HOIST_E_INVALID, "latency: ms: too large");
+            return mock_errf(err, HOIST_E_INVALID, "latency: ms: too large");
         for (size_t i = 0; i < st->cat.n_offers; i++)
             if (offer_matches(st, &st->cat.offers[i], &mt))
                 st->cat.offers[i].latency_ms = (int64_t)ms;
@@ -995,7 +980,7 @@ static hoist_status apply_command(mock_state *st, const json_t *cmd, hoist_error
         if (cmd_uint(op, cmd, "count", &count, &present, err) != HOIST_OK)
             return HOIST_E_INVALID;
         if (present && count > INT64_MAX)
-            return errf(err, HOIST_E_INVALID, "launch_failure: count: too large");
+            return mock_errf(err, HOIST_E_INVALID, "launch_failure: count: too large");
         for (size_t i = 0; i < st->cat.n_offers; i++)
             if (offer_matches(st, &st->cat.offers[i], &mt))
                 st->cat.offers[i].fail_launches = present ? (int64_t)count : -1;
@@ -1005,7 +990,7 @@ static hoist_status apply_command(mock_state *st, const json_t *cmd, hoist_error
     json_t *rv = json_object_get(cmd, "per_hour");
     if (!rv || !json_is_number(rv) || !(json_number_value(rv) >= 0.0) ||
         !isfinite(json_number_value(rv)))
-        return errf(err, HOIST_E_INVALID, "interruption_rate: per_hour: expected a number >= 0");
+        return mock_errf(err, HOIST_E_INVALID, "interruption_rate: per_hour: expected a number >= 0");
     double rate = json_number_value(rv);
     for (size_t i = 0; i < st->cat.n_offers; i++)
         if (offer_matches(st, &st->cat.offers[i], &mt))
@@ -1024,14 +1009,14 @@ static hoist_status mock_control(void *state, const char *command, hoist_error *
 {
     mock_state *st = state;
     if (st->remote)
-        return errf(err, HOIST_E_UNSUPPORTED, "control: not in remote mode (POST the command to "
+        return mock_errf(err, HOIST_E_UNSUPPORTED, "control: not in remote mode (POST the command to "
                     "the cloud's /control)");
     if (!command)
-        return errf(err, HOIST_E_INVALID, "control: a command is required");
+        return mock_errf(err, HOIST_E_INVALID, "control: a command is required");
     json_error_t jerr;
     json_t *cmd = json_loads(command, JSON_REJECT_DUPLICATES, &jerr);
     if (!cmd)
-        return errf(err, HOIST_E_INVALID, "control: not valid JSON: %s (column %d)", jerr.text,
+        return mock_errf(err, HOIST_E_INVALID, "control: not valid JSON: %s (column %d)", jerr.text,
                     jerr.column);
     hoist_status s = apply_command(st, cmd, err);
     json_decref(cmd);
@@ -1083,10 +1068,10 @@ static hoist_status cfg_number(const char *key, const json_t *v, double min, dou
                                double *out, hoist_error *err)
 {
     if (!json_is_number(v))
-        return errf(err, HOIST_E_INVALID, "config: %s: expected a number", key);
+        return mock_errf(err, HOIST_E_INVALID, "config: %s: expected a number", key);
     double x = json_number_value(v);
     if (!(x >= min && x <= max))
-        return errf(err, HOIST_E_INVALID, "config: %s: %g out of range [%g, %g]", key, x, min, max);
+        return mock_errf(err, HOIST_E_INVALID, "config: %s: %g out of range [%g, %g]", key, x, min, max);
     *out = x;
     return HOIST_OK;
 }
@@ -1094,7 +1079,7 @@ static hoist_status cfg_number(const char *key, const json_t *v, double min, dou
 static hoist_status cfg_uint(const char *key, const json_t *v, uint64_t *out, hoist_error *err)
 {
     if (!json_is_integer(v) || json_integer_value(v) < 0)
-        return errf(err, HOIST_E_INVALID, "config: %s: expected an integer >= 0", key);
+        return mock_errf(err, HOIST_E_INVALID, "config: %s: expected an integer >= 0", key);
     *out = (uint64_t)json_integer_value(v);
     return HOIST_OK;
 }
@@ -1102,7 +1087,7 @@ static hoist_status cfg_uint(const char *key, const json_t *v, uint64_t *out, ho
 static hoist_status parse_spot(mock_spot_params *sp, const json_t *obj, hoist_error *err)
 {
     if (!json_is_object(obj))
-        return errf(err, HOIST_E_INVALID, "config: spot: expected an object");
+        return mock_errf(err, HOIST_E_INVALID, "config: spot: expected an object");
     const char *key;
     json_t *v;
     json_object_foreach((json_t *)obj, key, v) {
@@ -1122,16 +1107,16 @@ static hoist_status parse_spot(mock_spot_params *sp, const json_t *obj, hoist_er
         else if (strcmp(key, "drift_period_ms") == 0) {
             s = cfg_uint(label, v, &sp->drift_period_ms, err);
             if (s == HOIST_OK && sp->drift_period_ms == 0)
-                s = errf(err, HOIST_E_INVALID, "config: spot.drift_period_ms: must be > 0");
+                s = mock_errf(err, HOIST_E_INVALID, "config: spot.drift_period_ms: must be > 0");
         } else if (strcmp(key, "interruption_notice_ms") == 0)
             s = cfg_uint(label, v, &sp->interruption_notice_ms, err);
         else
-            s = errf(err, HOIST_E_INVALID, "config: spot: unknown key \"%s\"", key);
+            s = mock_errf(err, HOIST_E_INVALID, "config: spot: unknown key \"%s\"", key);
         if (s != HOIST_OK)
             return s;
     }
     if (sp->min_ratio > sp->max_ratio)
-        return errf(err, HOIST_E_INVALID, "config: spot.min_ratio: %g is above max_ratio %g",
+        return mock_errf(err, HOIST_E_INVALID, "config: spot.min_ratio: %g is above max_ratio %g",
                     sp->min_ratio, sp->max_ratio);
     return HOIST_OK;
 }
@@ -1152,32 +1137,32 @@ static hoist_status parse_config(mock_state *st, const json_t *cfg, const json_t
         hoist_status s = HOIST_OK;
         if (strcmp(key, "catalog") == 0) {
             if (!json_is_string(v) || !*json_string_value(v))
-                s = errf(err, HOIST_E_INVALID, "config: catalog: expected a file path string");
+                s = mock_errf(err, HOIST_E_INVALID, "config: catalog: expected a file path string");
             else
                 catalog = json_string_value(v);
         } else if (strcmp(key, "region") == 0) {
             if (!json_is_string(v) || !*json_string_value(v) || strlen(json_string_value(v)) > 64)
-                s = errf(err, HOIST_E_INVALID, "config: region: expected a region name string");
+                s = mock_errf(err, HOIST_E_INVALID, "config: region: expected a region name string");
             else
                 region = json_string_value(v);
         } else if (strcmp(key, "zones") == 0) {
             zones_given = true;
             if (!json_is_array(v) || json_array_size(v) == 0 ||
                 json_array_size(v) > MOCK_MAX_ZONES) {
-                s = errf(err, HOIST_E_INVALID,
+                s = mock_errf(err, HOIST_E_INVALID,
                          "config: zones: expected an array of 1 to %d zone names", MOCK_MAX_ZONES);
             } else {
                 size_t i;
                 json_t *z;
                 json_array_foreach(v, i, z) {
                     if (!json_is_string(z) || !*json_string_value(z)) {
-                        s = errf(err, HOIST_E_INVALID, "config: zones[%zu]: expected a zone name",
+                        s = mock_errf(err, HOIST_E_INVALID, "config: zones[%zu]: expected a zone name",
                                  i);
                         break;
                     }
                     for (size_t k = 0; k < n_zones; k++)
                         if (strcmp(zones[k], json_string_value(z)) == 0)
-                            s = errf(err, HOIST_E_INVALID, "config: zones[%zu]: duplicate \"%s\"",
+                            s = mock_errf(err, HOIST_E_INVALID, "config: zones[%zu]: duplicate \"%s\"",
                                      i, zones[k]);
                     if (s != HOIST_OK)
                         break;
@@ -1192,11 +1177,11 @@ static hoist_status parse_config(mock_state *st, const json_t *cfg, const json_t
             s = parse_spot(&st->sp, v, err);
         } else if (strcmp(key, "faults") == 0) {
             if (!json_is_array(v))
-                s = errf(err, HOIST_E_INVALID, "config: faults: expected an array of commands");
+                s = mock_errf(err, HOIST_E_INVALID, "config: faults: expected an array of commands");
             else
                 *faults = v;
         } else {
-            s = errf(err, HOIST_E_INVALID, "config: unknown key \"%s\"", key);
+            s = mock_errf(err, HOIST_E_INVALID, "config: unknown key \"%s\"", key);
         }
         if (s != HOIST_OK)
             return s;
@@ -1212,7 +1197,7 @@ static hoist_status parse_config(mock_state *st, const json_t *cfg, const json_t
         catalog = HOIST_PKGDATADIR "/catalog/us-east-1.json";
 #endif
     if (!catalog)
-        return errf(err, HOIST_E_INVALID, "config: catalog: missing (a file path is required)");
+        return mock_errf(err, HOIST_E_INVALID, "config: catalog: missing (a file path is required)");
     hoist_error cerr;
     if (mock_catalog_load(&st->cat, catalog, zones, n_zones, st->seed, &st->sp, &cerr) < 0) {
         mock_error_prefix(&cerr, "config: ");
@@ -1234,7 +1219,7 @@ static hoist_status parse_remote(mock_state *st, const json_t *cfg, hoist_error 
         hoist_status s = HOIST_OK;
         if (strcmp(key, "endpoint") == 0) {
             if (!json_is_string(v) || !*json_string_value(v))
-                s = errf(err, HOIST_E_INVALID, "config: endpoint: expected a URL string");
+                s = mock_errf(err, HOIST_E_INVALID, "config: endpoint: expected a URL string");
             else
                 rc.endpoint = json_string_value(v);
         } else if (strcmp(key, "timeout_ms") == 0) {
@@ -1244,18 +1229,18 @@ static hoist_status parse_remote(mock_state *st, const json_t *cfg, hoist_error 
         } else if (strcmp(key, "events_poll_ms") == 0) {
             s = cfg_uint(key, v, &rc.events_poll_ms, err);
         } else if (strcmp(key, "faults") == 0) {
-            s = errf(err, HOIST_E_INVALID, "config: faults: not with endpoint (POST commands to "
+            s = mock_errf(err, HOIST_E_INVALID, "config: faults: not with endpoint (POST commands to "
                                            "the cloud's /control)");
         } else if (strcmp(key, "catalog") != 0 && strcmp(key, "region") != 0 &&
                    strcmp(key, "zones") != 0 && strcmp(key, "seed") != 0 &&
                    strcmp(key, "launch_latency_ms") != 0 && strcmp(key, "spot") != 0) {
-            s = errf(err, HOIST_E_INVALID, "config: unknown key \"%s\"", key);
+            s = mock_errf(err, HOIST_E_INVALID, "config: unknown key \"%s\"", key);
         }
         if (s != HOIST_OK)
             return s;
     }
     if (rc.timeout_ms > UINT32_MAX || rc.launch_timeout_ms > UINT32_MAX)
-        return errf(err, HOIST_E_INVALID, "config: timeout_ms, launch_timeout_ms: at most %u",
+        return mock_errf(err, HOIST_E_INVALID, "config: timeout_ms, launch_timeout_ms: at most %u",
                     UINT32_MAX);
     hoist_status s = mock_remote_new(st->host, &rc, &st->remote, err);
     if (s == HOIST_OK)
@@ -1267,27 +1252,27 @@ static hoist_status mock_init(const hoist_host *host, const char *config, void *
                               hoist_error *err)
 {
     if (!host || !state)
-        return errf(err, HOIST_E_INVALID, "mock: init needs a host and a state pointer");
+        return mock_errf(err, HOIST_E_INVALID, "mock: init needs a host and a state pointer");
     if (HOIST_ABI_MAJOR_OF(host->abi_version) != HOIST_ABI_MAJOR_OF(HOIST_HOST_ABI_VERSION) ||
         !HOIST_HOST_HAS(host, timer_cancel) || !host->timer_start || !host->timer_cancel ||
         !host->now_ms)
-        return errf(err, HOIST_E_INVALID,
+        return mock_errf(err, HOIST_E_INVALID,
                     "mock: the host lacks timers or a clock (host ABI %u.%u, size %u)",
                     HOIST_ABI_MAJOR_OF(host->abi_version), HOIST_ABI_MINOR_OF(host->abi_version),
                     host->size);
     json_error_t jerr;
     json_t *cfg = json_loads(config && *config ? config : "{}", JSON_REJECT_DUPLICATES, &jerr);
     if (!cfg)
-        return errf(err, HOIST_E_INVALID, "config: not valid JSON: %s (line %d, column %d)",
+        return mock_errf(err, HOIST_E_INVALID, "config: not valid JSON: %s (line %d, column %d)",
                     jerr.text, jerr.line, jerr.column);
     if (!json_is_object(cfg)) {
         json_decref(cfg);
-        return errf(err, HOIST_E_INVALID, "config: expected a JSON object");
+        return mock_errf(err, HOIST_E_INVALID, "config: expected a JSON object");
     }
     mock_state *st = calloc(1, sizeof *st);
     if (!st) {
         json_decref(cfg);
-        return errf(err, HOIST_E_INTERNAL, "mock: out of memory");
+        return mock_errf(err, HOIST_E_INTERNAL, "mock: out of memory");
     }
     st->host = host;
     st->seed = 42;

@@ -92,6 +92,19 @@ uint32_t mock_pool_depth(uint64_t seed, const char *type, const char *zone)
     return 1 + (uint32_t)(mock_unit(mock_hash(seed, "pool-depth", type, zone)) * 10.0);
 }
 
+hoist_status mock_errf(hoist_error *err, hoist_status code, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        err->code = code;
+        err->retry_after_ms = 0;
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
 void mock_error_prefix(hoist_error *err, const char *prefix)
 {
     if (!err)

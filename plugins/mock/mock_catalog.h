@@ -117,6 +117,9 @@ double mock_spot_base_price(const mock_spot_params *sp, uint64_t seed, double od
 uint32_t mock_pool_depth(uint64_t seed, const char *type, const char *zone);
 /* Prepend `prefix` (e.g. "control: ") to err->message, truncating to fit; NULL err is fine. */
 void mock_error_prefix(hoist_error *err, const char *prefix);
+/* Fill err (NULL is fine) with code and a formatted message; returns code. */
+hoist_status mock_errf(hoist_error *err, hoist_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* "on-demand", "spot" or "reserved". */
 const char *mock_capacity_name(hoist_capacity_type ct);
 /* Parse a capacity type name; returns 0, or -1 if unknown. */

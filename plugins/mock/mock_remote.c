@@ -48,21 +48,6 @@ struct mock_remote {
     bool dead;                  /* freed inside a callback: free on the way out */
 };
 
-static hoist_status errf(hoist_error *err, hoist_status code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static hoist_status errf(hoist_error *err, hoist_status code, const char *fmt, ...)
-{
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        err->code = code;
-        err->retry_after_ms = 0;
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
 #define RLOG(r, level, ...) \
     do { \
         if ((r)->host->log) \
@@ -75,14 +60,14 @@ hoist_status mock_remote_new(const hoist_host *host, const mock_remote_config *c
                              mock_remote **out, hoist_error *err)
 {
     if (!HOIST_HOST_HAS(host, http_cancel) || !host->http_request || !host->http_cancel)
-        return errf(err, HOIST_E_INVALID, "config: endpoint: the host lends no HTTP client");
+        return mock_errf(err, HOIST_E_INVALID, "config: endpoint: the host lends no HTTP client");
     if (!cfg->endpoint || (strncmp(cfg->endpoint, "http://", 7) != 0 &&
                            strncmp(cfg->endpoint, "https://", 8) != 0))
-        return errf(err, HOIST_E_INVALID, "config: endpoint: expected an http:// or https:// URL");
+        return mock_errf(err, HOIST_E_INVALID, "config: endpoint: expected an http:// or https:// URL");
     mock_remote *r = calloc(1, sizeof *r);
     if (!r || !(r->endpoint = strdup(cfg->endpoint))) {
         free(r);
-        return errf(err, HOIST_E_INTERNAL, "mock: out of memory");
+        return mock_errf(err, HOIST_E_INTERNAL, "mock: out of memory");
     }
     size_t n = strlen(r->endpoint);
     while (n > 0 && r->endpoint[n - 1] == '/')
@@ -160,7 +145,7 @@ static json_t *parse_answer(const char *what, const hoist_error *herr,
                             const hoist_http_response *resp, hoist_error *e)
 {
     if (herr) {
-        errf(e, herr->code == HOIST_E_TIMEOUT ? HOIST_E_TIMEOUT : HOIST_E_UNAVAILABLE,
+        mock_errf(e, herr->code == HOIST_E_TIMEOUT ? HOIST_E_TIMEOUT : HOIST_E_UNAVAILABLE,
              "%s: cloud unreachable: %s", what, herr->message);
         return NULL;
     }
@@ -168,7 +153,7 @@ static json_t *parse_answer(const char *what, const hoist_error *herr,
     json_t *j = json_loadb(resp->body ? resp->body : "", resp->body_len, 0, &jerr);
     if (!j || !json_is_object(j)) {
         json_decref(j);
-        errf(e, resp->status >= 500 || resp->status < 400 ? HOIST_E_UNAVAILABLE
+        mock_errf(e, resp->status >= 500 || resp->status < 400 ? HOIST_E_UNAVAILABLE
                                                           : HOIST_E_INVALID,
              "%s: malformed answer from the cloud (HTTP %ld): not a JSON object", what,
              resp->status);
@@ -184,7 +169,7 @@ static json_t *parse_answer(const char *what, const hoist_error *herr,
                 : resp->status == 429 ? HOIST_E_THROTTLED
                 : resp->status >= 500 || resp->status < 400 ? HOIST_E_UNAVAILABLE
                 : HOIST_E_INVALID;
-        errf(e, s, "%s: %s", what, msg ? msg : "the cloud answered an error without a message");
+        mock_errf(e, s, "%s: %s", what, msg ? msg : "the cloud answered an error without a message");
         json_t *ra = json_object_get(ej, "retry_after_ms");
         if (json_is_integer(ra) && json_integer_value(ra) > 0 &&
             json_integer_value(ra) <= UINT32_MAX)
@@ -223,48 +208,48 @@ static int parse_machine(const json_t *j, hoist_machine *m, hoist_kv **tags, con
     *tags = NULL;
     m->struct_size = sizeof *m;
     if (!json_is_object(j))
-        return errf(e, HOIST_E_UNAVAILABLE, "%s: malformed answer: machine: expected an object",
+        return mock_errf(e, HOIST_E_UNAVAILABLE, "%s: malformed answer: machine: expected an object",
                     what), -1;
     static const char *const fields[] = {"instance_id", "provider_id", "instance_type", "zone"};
     const char **dst[] = {&m->instance_id, &m->provider_id, &m->instance_type, &m->zone};
     for (size_t i = 0; i < 4; i++) {
         *dst[i] = json_string_value(json_object_get(j, fields[i]));
         if (!*dst[i])
-            return errf(e, HOIST_E_UNAVAILABLE, "%s: malformed answer: machine.%s: expected a "
+            return mock_errf(e, HOIST_E_UNAVAILABLE, "%s: malformed answer: machine.%s: expected a "
                         "string", what, fields[i]), -1;
     }
     if (parse_capacity(json_string_value(json_object_get(j, "capacity_type")),
                        &m->capacity_type) < 0)
-        return errf(e, HOIST_E_UNAVAILABLE, "%s: malformed answer: machine.capacity_type: "
+        return mock_errf(e, HOIST_E_UNAVAILABLE, "%s: malformed answer: machine.capacity_type: "
                     "expected on-demand, spot or reserved", what), -1;
     if (parse_state(json_string_value(json_object_get(j, "state")), &m->state) < 0)
-        return errf(e, HOIST_E_UNAVAILABLE, "%s: malformed answer: machine.state: expected "
+        return mock_errf(e, HOIST_E_UNAVAILABLE, "%s: malformed answer: machine.state: expected "
                     "pending, running, shutting-down or terminated", what), -1;
     json_t *p = json_object_get(j, "price");
     if (!json_is_number(p))
-        return errf(e, HOIST_E_UNAVAILABLE, "%s: malformed answer: machine.price: expected a "
+        return mock_errf(e, HOIST_E_UNAVAILABLE, "%s: malformed answer: machine.price: expected a "
                     "number", what), -1;
     m->price = json_number_value(p);
     json_t *lt = json_object_get(j, "launch_time_ms");
     if (lt && (!json_is_integer(lt) || json_integer_value(lt) < 0))
-        return errf(e, HOIST_E_UNAVAILABLE, "%s: malformed answer: machine.launch_time_ms: "
+        return mock_errf(e, HOIST_E_UNAVAILABLE, "%s: malformed answer: machine.launch_time_ms: "
                     "expected an integer >= 0", what), -1;
     m->launch_time_ms = lt ? (uint64_t)json_integer_value(lt) : 0;
     json_t *tj = json_object_get(j, "tags");
     if (tj && !json_is_object(tj))
-        return errf(e, HOIST_E_UNAVAILABLE, "%s: malformed answer: machine.tags: expected an "
+        return mock_errf(e, HOIST_E_UNAVAILABLE, "%s: malformed answer: machine.tags: expected an "
                     "object", what), -1;
     size_t n = json_object_size(tj);
     *tags = calloc(n + 1, sizeof **tags);
     if (!*tags)
-        return errf(e, HOIST_E_INTERNAL, "mock: out of memory"), -1;
+        return mock_errf(e, HOIST_E_INTERNAL, "mock: out of memory"), -1;
     const char *k;
     json_t *v;
     json_object_foreach(tj, k, v) {
         if (!json_is_string(v)) {
             free(*tags);
             *tags = NULL;
-            return errf(e, HOIST_E_UNAVAILABLE, "%s: malformed answer: machine.tags.%s: expected "
+            return mock_errf(e, HOIST_E_UNAVAILABLE, "%s: malformed answer: machine.tags.%s: expected "
                         "a string", what, k), -1;
         }
         (*tags)[m->n_tags].key = k;
@@ -353,7 +338,7 @@ static void finish_list(rcall *c, json_t *j, hoist_error *e)
     }
     json_t *items = json_object_get(j, "items");
     if (!json_is_array(items)) {
-        errf(e, HOIST_E_UNAVAILABLE, "list: malformed answer: items: expected an array");
+        mock_errf(e, HOIST_E_UNAVAILABLE, "list: malformed answer: items: expected an array");
         c->cb.list(c->arg, e, NULL, 0);
         return;
     }
@@ -362,7 +347,7 @@ static void finish_list(rcall *c, json_t *j, hoist_error *e)
     hoist_kv **tags = calloc(n + 1, sizeof *tags);
     bool ok = ms && tags;
     if (!ok)
-        errf(e, HOIST_E_INTERNAL, "mock: out of memory");
+        mock_errf(e, HOIST_E_INTERNAL, "mock: out of memory");
     for (size_t i = 0; ok && i < n; i++)
         ok = parse_machine(json_array_get(items, i), &ms[i], &tags[i], "list", e) == 0;
     if (ok)
@@ -488,7 +473,7 @@ static hoist_status start(mock_remote *r, rcall_kind kind, const char *method, c
     if (!c || !url) {
         free(c);
         free(url);
-        return errf(err, HOIST_E_INTERNAL, "mock: out of memory");
+        return mock_errf(err, HOIST_E_INTERNAL, "mock: out of memory");
     }
     snprintf(url, ulen, "%s%s", r->endpoint, path);
     c->r = r;
@@ -516,7 +501,7 @@ static hoist_status start(mock_remote *r, rcall_kind kind, const char *method, c
     if (!c->http) {
         call_unlink(r, c);
         free(c);
-        return errf(err, HOIST_E_UNAVAILABLE, "mock: cannot start a request to %s", r->endpoint);
+        return mock_errf(err, HOIST_E_UNAVAILABLE, "mock: cannot start a request to %s", r->endpoint);
     }
     return HOIST_OK;
 }
@@ -528,7 +513,7 @@ hoist_status mock_remote_catalog(mock_remote *r, hoist_catalog_cb cb, void *arg,
                                  hoist_error *err)
 {
     if (!cb)
-        return errf(err, HOIST_E_INVALID, "catalog: a callback is required");
+        return mock_errf(err, HOIST_E_INVALID, "catalog: a callback is required");
     return start(r, RC_CATALOG, "GET", "/catalog", NULL, r->timeout_ms, CB(cb), arg, err);
 }
 
@@ -557,16 +542,16 @@ hoist_status mock_remote_launch(mock_remote *r, const hoist_launch_request *req,
                                 hoist_launch_cb cb, void *arg, hoist_error *err)
 {
     if (!req || !cb)
-        return errf(err, HOIST_E_INVALID, "launch: request and callback are required");
+        return mock_errf(err, HOIST_E_INVALID, "launch: request and callback are required");
     if (!req->claim || !*req->claim)
-        return errf(err, HOIST_E_INVALID, "launch: claim: a non-empty claim name is required");
+        return mock_errf(err, HOIST_E_INVALID, "launch: claim: a non-empty claim name is required");
     if (req->n_offerings == 0 || !req->offerings)
-        return errf(err, HOIST_E_INVALID, "launch %s: offerings: at least one is required",
+        return mock_errf(err, HOIST_E_INVALID, "launch %s: offerings: at least one is required",
                     req->claim);
     const char *ss = strategy_name(req->spot_strategy);
     const char *ods = strategy_name(req->on_demand_strategy);
     if (!ss || !ods)
-        return errf(err, HOIST_E_INVALID, "launch %s: unknown allocation strategy", req->claim);
+        return mock_errf(err, HOIST_E_INVALID, "launch %s: unknown allocation strategy", req->claim);
     json_t *b = json_pack("{s:s,s:s,s:s}", "claim", req->claim, "spot_strategy", ss,
                           "on_demand_strategy", ods);
     json_t *offs = json_array(), *tags = json_object(), *labels = json_object(),
@@ -586,7 +571,7 @@ hoist_status mock_remote_launch(mock_remote *r, const hoist_launch_request *req,
             json_decref(tags);
             json_decref(labels);
             json_decref(taints);
-            return errf(err, HOIST_E_INVALID,
+            return mock_errf(err, HOIST_E_INVALID,
                         "launch %s: offerings[%zu]: instance_type and zone are required",
                         req->claim, i);
         }
@@ -625,7 +610,7 @@ hoist_status mock_remote_launch(mock_remote *r, const hoist_launch_request *req,
     char *text = ok ? json_dumps(b, JSON_COMPACT) : NULL;
     json_decref(b);
     if (!text)
-        return errf(err, HOIST_E_INVALID, "launch %s: a tag, label or taint lacks its key, "
+        return mock_errf(err, HOIST_E_INVALID, "launch %s: a tag, label or taint lacks its key, "
                     "value or effect (or out of memory)", req->claim);
     hoist_status s = start(r, RC_LAUNCH, "POST", "/machines", text, r->launch_timeout_ms, CB(cb),
                            arg, err);
@@ -637,7 +622,7 @@ hoist_status mock_remote_terminate(mock_remote *r, const char *instance_id, hois
                                    void *arg, hoist_error *err)
 {
     if (!instance_id || !*instance_id || !cb)
-        return errf(err, HOIST_E_INVALID, "terminate: instance id and callback are required");
+        return mock_errf(err, HOIST_E_INVALID, "terminate: instance id and callback are required");
     char path[512] = "/machines/";
     url_escape(path, sizeof path, instance_id);
     return start(r, RC_TERMINATE, "DELETE", path, NULL, r->timeout_ms, CB(cb), arg, err);
@@ -647,12 +632,12 @@ hoist_status mock_remote_list(mock_remote *r, const hoist_kv *filter, size_t n_f
                               hoist_list_cb cb, void *arg, hoist_error *err)
 {
     if (!cb)
-        return errf(err, HOIST_E_INVALID, "list: a callback is required");
+        return mock_errf(err, HOIST_E_INVALID, "list: a callback is required");
     char path[4096] = "/machines";
     for (size_t i = 0; i < n_filter; i++) {
         const char *k = filter[i].key, *v = filter[i].value;
         if (!k || !v || strpbrk(k, ",=") || strchr(v, ','))
-            return errf(err, HOIST_E_INVALID, "list: filter[%zu]: a key and value without ',' "
+            return mock_errf(err, HOIST_E_INVALID, "list: filter[%zu]: a key and value without ',' "
                         "(and a key without '=') are required", i);
         size_t len = strlen(path);
         snprintf(path + len, sizeof path - len, "%s", i == 0 ? "?tags=" : "%2C");
@@ -661,7 +646,7 @@ hoist_status mock_remote_list(mock_remote *r, const hoist_kv *filter, size_t n_f
         snprintf(path + len, sizeof path - len, "%%3D");
         url_escape(path, sizeof path, v);
         if (strlen(path) + 8 >= sizeof path)
-            return errf(err, HOIST_E_INVALID, "list: filter too long");
+            return mock_errf(err, HOIST_E_INVALID, "list: filter too long");
     }
     return start(r, RC_LIST, "GET", path, NULL, r->timeout_ms, CB(cb), arg, err);
 }
@@ -687,10 +672,10 @@ hoist_status mock_remote_watch_events(mock_remote *r, hoist_event_cb cb, void *a
                                       hoist_error *err)
 {
     if (!cb)
-        return errf(err, HOIST_E_INVALID, "watch_events: a callback is required");
+        return mock_errf(err, HOIST_E_INVALID, "watch_events: a callback is required");
     rwatcher *w = realloc(r->watchers, (r->n_watchers + 1) * sizeof *w);
     if (!w)
-        return errf(err, HOIST_E_INTERNAL, "mock: out of memory");
+        return mock_errf(err, HOIST_E_INTERNAL, "mock: out of memory");
     r->watchers = w;
     w[r->n_watchers].cb = cb;
     w[r->n_watchers].arg = arg;
@@ -698,7 +683,7 @@ hoist_status mock_remote_watch_events(mock_remote *r, hoist_event_cb cb, void *a
     if (!r->poll_timer && !r->polling) {
         r->poll_timer = r->host->timer_start(r->host->ctx, 0, poll_events, r);
         if (!r->poll_timer)
-            return errf(err, HOIST_E_INTERNAL, "mock: host timer_start failed");
+            return mock_errf(err, HOIST_E_INTERNAL, "mock: host timer_start failed");
     }
     return HOIST_OK;
 }

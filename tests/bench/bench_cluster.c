@@ -58,6 +58,14 @@ static void check(int rc, const hoist_err *err, const char *what)
     }
 }
 
+/* The object a delete event of pod needs (a new reference). */
+static json_t *pod_ref(const json_t *pod)
+{
+    const json_t *md = json_object_get(pod, "metadata");
+    return hoist_object_ref("v1", "Pod", json_string_value(json_object_get(md, "namespace")),
+                            json_string_value(json_object_get(md, "name")));
+}
+
 static void report(const char *phase, size_t events, double secs, const hoist_cluster *c)
 {
     printf("%-9s %8zu events %8.3f s %7.2f us/event  live %zu  decoded %.1f MiB\n", phase,
@@ -132,13 +140,10 @@ int main(int argc, char **argv)
     t = now_s();
     size_t oldest = 0, next = n;
     for (size_t e = 0; e + 1 < churn; e += 2) {
-        json_t *stub = json_pack("{s:{s:s, s:s}}", "metadata", "namespace",
-                                 oldest % 2 ? "team-a" : "team-b", "name",
-                                 json_string_value(json_object_get(
-                                     json_object_get(pods[oldest], "metadata"), "name")));
-        hoist_object_event del = {.op = HOIST_OBJECT_DELETE, .object = stub};
+        json_t *ref = pod_ref(pods[oldest]);
+        hoist_object_event del = {.op = HOIST_OBJECT_DELETE, .object = ref};
         check(hoist_cluster_apply(&c, &del, &err), &err, "churn delete");
-        json_decref(stub);
+        json_decref(ref);
         hoist_object_event add = {.op = HOIST_OBJECT_ADD, .object = pods[next]};
         check(hoist_cluster_apply(&c, &add, &err), &err, "churn add");
         oldest++;
@@ -149,15 +154,12 @@ int main(int argc, char **argv)
     t = now_s();
     size_t deleted = 0;
     for (size_t i = oldest; i < next; i++) {
-        json_t *stub = json_pack("{s:{s:s, s:s}}", "metadata", "namespace",
-                                 i % 2 ? "team-a" : "team-b", "name",
-                                 json_string_value(json_object_get(
-                                     json_object_get(pods[i], "metadata"), "name")));
-        hoist_object_event del = {.op = HOIST_OBJECT_DELETE, .object = stub};
+        json_t *ref = pod_ref(pods[i]);
+        hoist_object_event del = {.op = HOIST_OBJECT_DELETE, .object = ref};
         int rc = hoist_cluster_apply(&c, &del, &err);
         check(rc, &err, "delete");
         deleted += (size_t)rc;
-        json_decref(stub);
+        json_decref(ref);
     }
     report("delete", deleted, now_s() - t, &c);
 

@@ -23,39 +23,7 @@
 #include "model/load.h"
 #include "sim/report.h"
 #include "sim/sim.h"
-
-static const char *src_path(const char *rel)
-{
-    static char buf[4][1024];
-    static int next;
-    const char *s = getenv("HOIST_SRCDIR");
-    char *out = buf[next++ % 4];
-    snprintf(out, sizeof buf[0], "%s/%s", s && *s ? s : ".", rel);
-    return out;
-}
-
-/* The objects of a YAML/JSON file as a JSON array. */
-static json_t *objects_of(const char *rel)
-{
-    hoist_docs docs;
-    hoist_docs_init(&docs);
-    hoist_err err = {{0}};
-    if (hoist_docs_load_file(&docs, src_path(rel), &err) < 0)
-        fail_msg("%s", err.msg);
-    json_t *a = json_array();
-    for (size_t i = 0; i < docs.n; i++)
-        json_array_append(a, docs.items[i].json);
-    hoist_docs_free(&docs);
-    return a;
-}
-
-typedef struct run {
-    hoist_report *report;
-    hoist_sim_stats stats;
-    hoist_report_summary sum;
-    int rc;
-    hoist_err err;
-} run;
+#include "sim_test_util.h"
 
 /* Simulate trace `trace` with NodePools `nodepools` for `hours` (0 = to the
  * end of the trace plus the tail). */

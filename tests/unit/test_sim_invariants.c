@@ -33,17 +33,8 @@
 #include "sim/pdb.h"
 #include "sim/report.h"
 #include "sim/sim.h"
+#include "sim_test_util.h"
 #include "state/cluster.h"
-
-static const char *src_path(const char *rel)
-{
-    static char buf[4][1024];
-    static int next;
-    const char *s = getenv("HOIST_SRCDIR");
-    char *out = buf[next++ % 4];
-    snprintf(out, sizeof buf[0], "%s/%s", s && *s ? s : ".", rel);
-    return out;
-}
 
 /* ---- model/pdb_eval ------------------------------------------------------- */
 
@@ -552,28 +543,6 @@ static void test_checker_budget_and_churn(void **state)
 }
 
 /* ---- whole runs ----------------------------------------------------------- */
-
-static json_t *objects_of(const char *rel)
-{
-    hoist_docs docs;
-    hoist_docs_init(&docs);
-    hoist_err err = {{0}};
-    if (hoist_docs_load_file(&docs, src_path(rel), &err) < 0)
-        fail_msg("%s", err.msg);
-    json_t *a = json_array();
-    for (size_t i = 0; i < docs.n; i++)
-        json_array_append(a, docs.items[i].json);
-    hoist_docs_free(&docs);
-    return a;
-}
-
-typedef struct run {
-    hoist_report *report;
-    hoist_sim_stats stats;
-    hoist_report_summary sum;
-    int rc;
-    hoist_err err;
-} run;
 
 static void simulate(run *r, const char *trace, const char *objects, const char *catalog,
                      double hours, bool ignore_pdbs)
