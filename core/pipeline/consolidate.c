@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "model/instance.h"
 #include "model/pdb_eval.h"
 #include "model/usage.h"
 #include "sched/plan.h"
@@ -693,23 +694,44 @@ static int fits_elsewhere(decide_ctx *x, const hoist_usage *usage, const char *c
     return rc;
 }
 
-/* Replacement consolidation: whether the pods of candidate c fit on the
- * other nodes plus one machine cheap enough (see consolidate.h); 1 with the
- * decision made, 0 not, -1 with err. */
-static int try_replace(decide_ctx *x, const hoist_usage *usage, candidate *c, hoist_err *err)
+/* The most nodes one replacement may take (Karpenter looks at up to 100
+ * candidates; a larger group rarely fits one machine). */
+#define MAX_REPLACE_GROUP 16
+
+/* What planning one group's pods onto the other nodes plus new machines gave. */
+typedef struct group_outcome {
+    bool ok;                   /* no new machine, or one cheap enough */
+    size_t n_claims;           /* new machines the plan needs (0 or 1 when ok) */
+    double old_price;          /* USD/h of the group's nodes */
+    double new_price;          /* USD/h of the new machine */
+    char type[64];             /* its instance type */
+    size_t n_pods;             /* the group's workload pods */
+} group_outcome;
+
+/* Plan the pods of the first k nodes of group (indexes into cands) on the
+ * other nodes plus new machines, and judge it against the churn guard and
+ * the spot-to-spot opt-in (see consolidate.h): 0 with *g filled, -1 with err. */
+static int plan_group(decide_ctx *x, const hoist_usage *usage, const sort_item *cands,
+                      const size_t *group, size_t k, group_outcome *g, hoist_err *err)
 {
-    node_info *ni = &x->nodes[c->node];
-    const hoist_nodepool *np = x->pools[ni->pool].np;
-    double price = node_price(x->opts->catalog, ni->node);
-    if (price <= 0)
-        return 0; /* an unknown price cannot be beaten knowingly */
+    memset(g, 0, sizeof *g);
+    const char *gone[MAX_REPLACE_GROUP];
+    bool spot_no_opt_in = false; /* a spot node whose NodePool keeps spot off spot */
+    for (size_t j = 0; j < k; j++) {
+        const node_info *ni = &x->nodes[cands[group[j]].c.node];
+        gone[j] = ni->node->name;
+        g->old_price += cands[group[j]].c.price;
+        g->n_pods += ni->n_work;
+        if (!strcmp(label_or_empty(ni->node, HOIST_LABEL_CAPACITY_TYPE), "spot") &&
+            !x->pools[ni->pool].np->spot_to_spot)
+            spot_no_opt_in = true;
+    }
     hoist_objects view = *x->o;
     view.usage = usage;
-    const char *gone = ni->node->name;
     hoist_plan_options po;
     memset(&po, 0, sizeof po);
-    po.without = &gone;
-    po.n_without = 1;
+    po.without = gone;
+    po.n_without = k;
     hoist_plan plan;
     int rc = hoist_plan_compute(&view, x->opts->catalog, &po, &plan, err);
     for (int i = x->o->names.count; i < view.names.count; i++)
@@ -717,29 +739,155 @@ static int try_replace(decide_ctx *x, const hoist_usage *usage, candidate *c, ho
     if (rc < 0)
         return -1;
     x->out->underutilized_plans++;
-    bool spot_node = !strcmp(label_or_empty(ni->node, HOIST_LABEL_CAPACITY_TYPE), "spot");
-    bool ok = plan.n_unschedulable == 0 && plan.n_claims == 1 &&
-              plan.cost_per_hour <= 0.85 * price && price - plan.cost_per_hour >= 0.002;
-    if (ok && spot_node && !np->spot_to_spot)
-        ok = plan.claims[0].chosen.offering->capacity_type != HOIST_CAPACITY_SPOT;
-    double new_price = plan.cost_per_hour;
-    const char *type = ok ? plan.claims[0].chosen.type->name : NULL;
-    char detail[200];
-    if (ok)
-        snprintf(detail, sizeof detail,
-                 "its %zu pod%s fit on the other nodes and one %s at $%.4f/h instead of $%.4f/h",
-                 ni->n_work, ni->n_work == 1 ? "" : "s", type, new_price, price);
+    g->n_claims = plan.n_claims;
+    g->new_price = plan.cost_per_hour;
+    if (plan.n_unschedulable == 0 && plan.n_claims == 0) {
+        g->ok = true; /* they fit on the other nodes: a removal */
+    } else if (plan.n_unschedulable == 0 && plan.n_claims == 1) {
+        const hoist_plan_claim *pc = &plan.claims[0];
+        snprintf(g->type, sizeof g->type, "%s", pc->chosen.type->name);
+        g->ok = g->new_price <= 0.85 * g->old_price && g->old_price - g->new_price >= 0.002 &&
+                !(spot_no_opt_in && pc->chosen.offering->capacity_type == HOIST_CAPACITY_SPOT);
+    }
     hoist_plan_free(&plan);
-    if (!ok)
-        return 0;
-    c->detail = hoist_arena_strdup(&x->out->arena, detail);
-    c->price = price;
-    if (!c->detail || decide(x, c) < 0)
+    return 0;
+}
+
+/* Replacement consolidation, when no node could simply be removed (see
+ * consolidate.h): the candidates that may go together, in order, form a
+ * group of at most MAX_REPLACE_GROUP whose requests one machine of the
+ * catalog could hold beside the other nodes' free room; the longest prefix
+ * of it whose pods fit on the other nodes plus at most one machine cheap
+ * enough is replaced by that machine. The whole group is planned first
+ * (larger groups save more), then a binary search runs below it, within
+ * max_plans plans. free_total: the free cpu and memory of the Ready nodes. */
+static int replace_group(decide_ctx *x, const hoist_usage *usage, sort_item *cands,
+                         size_t n_cands, const hoist_milli free_total[2], size_t max_plans,
+                         hoist_err *err)
+{
+    const hoist_objects *o = x->o;
+    const hoist_catalog *cat = x->opts->catalog;
+    hoist_arena *a = &x->out->arena;
+    /* the largest machine the catalog has: a bound on what one replacement holds */
+    hoist_milli biggest[2] = {0, 0};
+    for (size_t i = 0; i < cat->n; i++) {
+        hoist_milli cpu = (hoist_milli)cat->types[i].vcpus * 1000;
+        hoist_milli mem = hoist_instance_memory(&cat->types[i], NULL);
+        biggest[0] = cpu > biggest[0] ? cpu : biggest[0];
+        biggest[1] = mem > biggest[1] ? mem : biggest[1];
+    }
+    /* choosing the group takes budgets and PDBs as if each member were
+     * decided; that state is put back before the real decisions */
+    size_t n_pools = o->n_nodepools ? o->n_nodepools : 1;
+    pool_state *saved_pools = hoist_arena_alloc(a, n_pools * sizeof *saved_pools);
+    pdb_state *saved_pdbs = o->n_pdbs ? hoist_arena_alloc(a, o->n_pdbs * sizeof *saved_pdbs)
+                                      : NULL;
+    if (!saved_pools || (o->n_pdbs && !saved_pdbs))
         return hoist_errf(err, "consolidate: out of memory");
-    hoist_disruption *d = &x->out->items[x->out->n - 1];
-    d->replace = true;
-    d->replacement_price = new_price;
-    return 1;
+    memcpy(saved_pools, x->pools, n_pools * sizeof *saved_pools);
+    if (o->n_pdbs)
+        memcpy(saved_pdbs, x->pdbs, o->n_pdbs * sizeof *saved_pdbs);
+
+    static const int slots[] = {HOIST_RES_CPU, HOIST_RES_MEMORY};
+    size_t group[MAX_REPLACE_GROUP], n_group = 0;
+    hoist_milli req[2] = {0, 0}, freed[2] = {0, 0};
+    for (size_t i = 0; i < n_cands && n_group < MAX_REPLACE_GROUP; i++) {
+        candidate *c = &cands[i].c;
+        node_info *ni = &x->nodes[c->node];
+        c->price = node_price(cat, ni->node);
+        if (c->price <= 0)
+            continue; /* an unknown price cannot be beaten knowingly */
+        bool oom = false;
+        const char *why = NULL;
+        for (size_t k = 0; k < ni->u->n_pods && !why; k++)
+            why = pod_blocks(a, ni->u->pods[k], &oom);
+        if (!why && !oom)
+            why = held_back(x, c, &oom);
+        if (oom)
+            return hoist_errf(err, "consolidate: out of memory");
+        if (why)
+            continue; /* reported when it was first looked at, or not looked at */
+        bool fits = true;
+        for (int k = 0; k < 2; k++) {
+            hoist_milli f = ni->node->allocatable.v[slots[k]] - ni->u->requested.v[slots[k]];
+            hoist_milli others_free = free_total[k] - freed[k] - (f > 0 ? f : 0);
+            fits &= req[k] + ni->u->requested.v[slots[k]] - others_free <= biggest[k];
+        }
+        if (!fits)
+            break; /* a longer prefix needs even more */
+        for (int k = 0; k < 2; k++) {
+            hoist_milli f = ni->node->allocatable.v[slots[k]] - ni->u->requested.v[slots[k]];
+            freed[k] += f > 0 ? f : 0;
+            req[k] += ni->u->requested.v[slots[k]];
+        }
+        (void)pdb_blocks(x, ni, true, &oom); /* counted as taken, for the next member */
+        x->pools[ni->pool].decided++;
+        group[n_group++] = i;
+    }
+    memcpy(x->pools, saved_pools, n_pools * sizeof *saved_pools);
+    if (o->n_pdbs)
+        memcpy(x->pdbs, saved_pdbs, o->n_pdbs * sizeof *saved_pdbs);
+    if (n_group == 0 || max_plans == 0)
+        return 0;
+
+    group_outcome best = {0}, g;
+    size_t best_k = 0, plans = 0;
+    if (plan_group(x, usage, cands, group, n_group, &g, err) < 0)
+        return -1;
+    plans++;
+    if (g.ok) {
+        best = g;
+        best_k = n_group;
+    }
+    /* below it, the longest prefix that does: a binary search */
+    for (size_t lo = 1, hi = n_group - 1; !g.ok && lo <= hi && plans < max_plans;) {
+        size_t mid = lo + (hi - lo) / 2;
+        group_outcome m;
+        if (plan_group(x, usage, cands, group, mid, &m, err) < 0)
+            return -1;
+        plans++;
+        if (m.ok) {
+            best = m;
+            best_k = mid;
+            lo = mid + 1;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    if (!best_k)
+        return 0;
+
+    for (size_t j = 0; j < best_k; j++) {
+        candidate *c = &cands[group[j]].c;
+        node_info *ni = &x->nodes[c->node];
+        bool oom = false;
+        if (held_back(x, c, &oom) || oom) /* as when the group was chosen: cannot happen */
+            return oom ? hoist_errf(err, "consolidate: out of memory") : 0;
+        if (best.n_claims == 0)
+            c->detail = hoist_arena_sprintf(a, "its %zu pod%s fit on the other Ready nodes "
+                                            "with %zu other node%s removed", ni->n_work,
+                                            ni->n_work == 1 ? "" : "s", best_k - 1,
+                                            best_k == 2 ? "" : "s");
+        else if (best_k == 1)
+            c->detail = hoist_arena_sprintf(a, "its %zu pod%s fit on the other nodes and one "
+                                            "%s at $%.4f/h instead of $%.4f/h", ni->n_work,
+                                            ni->n_work == 1 ? "" : "s", best.type,
+                                            best.new_price, best.old_price);
+        else
+            c->detail = hoist_arena_sprintf(a, "replaced together with %zu other node%s by "
+                                            "one %s at $%.4f/h instead of $%.4f/h for the %zu "
+                                            "(their %zu pod%s fit on it and the other nodes)",
+                                            best_k - 1, best_k == 2 ? "" : "s", best.type,
+                                            best.new_price, best.old_price, best_k, best.n_pods,
+                                            best.n_pods == 1 ? "" : "s");
+        if (!c->detail || decide(x, c) < 0)
+            return hoist_errf(err, "consolidate: out of memory");
+        hoist_disruption *d = &x->out->items[x->out->n - 1];
+        d->replace = best.n_claims == 1;
+        d->replacement_price = d->replace ? best.new_price : 0;
+        d->replaced_together = best_k;
+    }
+    return 0;
 }
 
 /* Choose underutilized nodes (see consolidate.h): greedily, in
@@ -785,7 +933,7 @@ static int underutilized(decide_ctx *x, const hoist_usage *usage, sort_item *can
     const char **gone = hoist_arena_calloc(a, n_cands + 1, sizeof *gone);
     if (!gone)
         return hoist_errf(err, "consolidate: out of memory");
-    size_t n_gone = 0, plans = 0, replace_tries = 0;
+    size_t n_gone = 0, plans = 0;
     for (size_t i = 0; i < n_cands && plans < max_plans; i++) {
         candidate *c = &cands[i].c;
         node_info *ni = &x->nodes[c->node];
@@ -817,19 +965,8 @@ static int underutilized(decide_ctx *x, const hoist_usage *usage, sort_item *can
             if (fit < 0)
                 return -1;
         }
-        if (!fit) {
-            /* nothing removed yet: try it with one cheaper machine instead */
-            if (n_gone == 0 && replace_tries < 1 && plans < max_plans) {
-                replace_tries++;
-                plans++;
-                int r = try_replace(x, usage, c, err);
-                if (r < 0)
-                    return -1;
-                if (r > 0)
-                    return 0; /* one replacement a round */
-            }
+        if (!fit)
             continue; /* (its headroom share was taken by held_back: conservative) */
-        }
         char d1[48], d2[48];
         format_duration(now - ni->node->created, d1, sizeof d1);
         format_duration(x->pools[ni->pool].np->consolidate_after, d2, sizeof d2);
@@ -847,7 +984,10 @@ static int underutilized(decide_ctx *x, const hoist_usage *usage, sort_item *can
             gone_req[k] += my_req[k];
         }
     }
-    return 0;
+    if (n_gone > 0)
+        return 0;
+    size_t max_replace = x->opts->max_replacement_plans ? x->opts->max_replacement_plans : 5;
+    return replace_group(x, usage, cands, n_cands, free_total, max_replace, err);
 }
 
 void hoist_consolidator_init(hoist_consolidator *s)

@@ -37,23 +37,36 @@
  *             `without`). Candidates go in disruption-cost order; several
  *             may be removed together (multi-node: each next candidate is
  *             tried together with those already chosen), at most
- *             opts->max_underutilized_plans plans per round. Removing a node
- *             whose pods fit elsewhere saves its whole price, so no
- *             threshold is needed against churn; a node younger than
+ *             opts->max_underutilized_plans removal plans per round.
+ *             Removing a node whose pods fit elsewhere saves its whole
+ *             price, so no threshold is needed against churn; a node younger than
  *             consolidateAfter is never removed this way, so hoist never
  *             removes a machine it bought within that window. Pods that
  *             block it, as Cluster Autoscaler documents: a pod without a
  *             controller, or with local storage (emptyDir, hostPath),
  *             unless annotated cluster-autoscaler.kubernetes.io/safe-to-evict
  *             "true"; "false" always blocks. Headroom is kept as for EMPTY.
- *             Replace: when nothing could be removed, the first candidate
- *             whose pods fit on the other nodes plus ONE new machine is
- *             replaced by it if that machine costs at most 85 % of the
- *             node's price (the churn guard: a replacement must save at
- *             least 15 %, and never less than $0.002/h). A spot node is
- *             replaced by a spot machine only when its NodePool opts in
- *             with the annotation hoist.dev/spot-to-spot-consolidation:
- *             "true" (spot prices move; Karpenter gates it the same way).
+ *             Replace (single and multi-node): when nothing could be
+ *             removed, the candidates that may go together (budgets and
+ *             PDBs counted per member, blocking pods and do-not-disrupt
+ *             ruled out, prices known), in the same order, form a group of
+ *             at most 16 whose cpu and memory requests, beyond the other
+ *             Ready nodes' free room, the catalog's largest type could hold.
+ *             The longest prefix of that group whose pods fit on the other
+ *             nodes plus at most ONE new machine is replaced by it (or just
+ *             removed when no machine is needed), if that machine costs at
+ *             most 85 % of the prefix's summed price (the churn guard: a
+ *             replacement must save at least 15 %, and never less than
+ *             $0.002/h). The whole group is planned first, then a binary
+ *             search below it, within opts->max_replacement_plans plans (as
+ *             Karpenter's multi-node consolidation; a prefix of one is
+ *             single-node replacement). Every member is decided with
+ *             replace set and the same replacement_price; the pipeline
+ *             plans their pods together, so one machine is launched, and
+ *             drains them once it is Ready. A spot node is replaced by a
+ *             spot machine only when its NodePool opts in with the
+ *             annotation hoist.dev/spot-to-spot-consolidation: "true" (spot
+ *             prices move; Karpenter gates it the same way).
  * PodDisruptionBudgets: a voluntary candidate (not EXPIRED) is held back
  * when a healthy pod on it is selected by a PDB that allows no more
  * disruptions now (model/pdb_eval.h), counting one disruption per node
@@ -146,7 +159,8 @@ typedef struct hoist_consolidate_options {
     hoist_headroom_want_fn headroom;    /* optional */
     void *headroom_ctx;
     bool underutilized;                 /* look for underutilized nodes this round */
-    size_t max_underutilized_plans;     /* plans tried per round; 0 = 8 */
+    size_t max_underutilized_plans;     /* removal plans tried per round; 0 = 8 */
+    size_t max_replacement_plans;       /* replacement plans tried per round; 0 = 5 */
 } hoist_consolidate_options;
 
 /* One decision. */
@@ -160,6 +174,8 @@ typedef struct hoist_disruption {
     bool replace;                       /* UNDERUTILIZED: replaced by one cheaper machine
                                            (launched and Ready before the drain) */
     double replacement_price;           /* its USD/h when replace */
+    size_t replaced_together;           /* UNDERUTILIZED by a group: the nodes of the group
+                                           (each listed with the same replacement), else 0 */
     size_t n_pods;
     const hoist_pod **pods;             /* the pods to evict (not DaemonSet pods), borrowed */
 } hoist_disruption;

@@ -11,10 +11,15 @@
  * scheduler passes, the default). Prints the decision's time, what it
  * decided and how many plans it ran; never fails on a figure.
  *
- * Usage: bench_consolidate [-n NODES] [-p PODS_PER_NODE] [-r ROUNDS]
+ * With -f (full), the worst case: every node holds P 350m pods (7.7 of its
+ * 7.91 cpu), so no pod fits anywhere else; every removal plan fails, and
+ * so does every plan of the replacement search (8 + 5 scheduler passes).
+ *
+ * Usage: bench_consolidate [-n NODES] [-p PODS_PER_NODE] [-r ROUNDS] [-f]
  *        (defaults 5000 nodes, 22 pods a node: 99,500 pods; 3 rounds)
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,13 +52,16 @@ static void apply(hoist_cluster *c, json_t *obj)
 int main(int argc, char **argv)
 {
     int n_nodes = 5000, per_node = 22, rounds = 3, opt;
-    while ((opt = getopt(argc, argv, "n:p:r:")) != -1) {
+    bool full = false;
+    while ((opt = getopt(argc, argv, "n:p:r:f")) != -1) {
         switch (opt) {
         case 'n': n_nodes = atoi(optarg); break;
         case 'p': per_node = atoi(optarg); break;
         case 'r': rounds = atoi(optarg); break;
+        case 'f': full = true; break;
         default:
-            fprintf(stderr, "usage: bench_consolidate [-n NODES] [-p PODS_PER_NODE] [-r ROUNDS]\n");
+            fprintf(stderr, "usage: bench_consolidate [-n NODES] [-p PODS_PER_NODE] [-r ROUNDS] "
+                            "[-f]\n");
             return 2;
         }
     }
@@ -83,7 +91,7 @@ int main(int argc, char **argv)
                             name, "spec", "providerID", name, "status", "allocatable", "cpu",
                             "7910m", "memory", "29Gi", "pods", "58", "conditions", "type",
                             "Ready", "status", "True"));
-        int pods = i % 10 == 0 ? 1 : per_node;
+        int pods = i % 10 == 0 && !full ? 1 : per_node;
         for (int k = 0; k < pods; k++) {
             char pod[48];
             snprintf(pod, sizeof pod, "web-%05d-%02d", i, k);
@@ -95,7 +103,8 @@ int main(int argc, char **argv)
                                 "apiVersion", "apps/v1", "kind", "ReplicaSet", "name", "web",
                                 "uid", "u1", "controller", 1, "spec", "nodeName", name,
                                 "containers", "name", "c", "image", "x", "resources",
-                                "requests", "cpu", "100m", "memory", "256Mi", "status", "phase",
+                                "requests", "cpu", full ? "350m" : "100m", "memory", "256Mi",
+                                "status", "phase",
                                 "Running"));
             n_pods++;
         }
@@ -125,7 +134,8 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    printf("consolidation: %d nodes, %zu pods (built in %.2f s)\n", n_nodes, n_pods, built);
+    printf("consolidation: %d nodes, %zu pods%s (built in %.2f s)\n", n_nodes, n_pods,
+           full ? ", full: nothing can go" : "", built);
     hoist_consolidator s;
     hoist_consolidator_init(&s);
     double best = 1e9, worst = 0;

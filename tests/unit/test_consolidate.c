@@ -1174,6 +1174,112 @@ static void test_replace_cheaper(void **state)
     underutilized_done(&c, &o, &cat);
 }
 
+/* ---- several nodes into one machine ---- */
+
+/* n on-demand m5.large ($0.096), each holding one 1200m pod: no pod fits
+ * on another node (800m free on each), and one m5.2xlarge ($0.384, 7910m
+ * allocatable) holds up to six. `disruption` is the NodePool's; node k-1 of
+ * those named in dnd_node (or none) carries a do-not-disrupt pod. */
+static void multi_case(size_t n, const char *disruption, size_t dnd_node, hoist_consolidation *c,
+                       hoist_objects *o, hoist_catalog *cat, size_t max_replacement_plans)
+{
+    text t = {.len = 0};
+    add_pool(&t, "default", disruption);
+    for (size_t i = 1; i <= n; i++) {
+        char node[16], pod[16];
+        snprintf(node, sizeof node, "n%zu", i);
+        snprintf(pod, sizeof pod, "p%zu", i);
+        add_node_ex(&t, node, "default", "m5.large", MONDAY, "True",
+                    "    hoist.dev/capacity-type: on-demand\n", "2", "8Gi");
+        add_pod_ex(&t, pod, node,
+                   i == dnd_node ? RS_OWNER "  annotations: {hoist.dev/do-not-disrupt: \"true\"}\n"
+                                 : RS_OWNER,
+                   0, "1200m", "Running");
+    }
+    load(o, &t);
+    two_type_catalog(cat);
+    hoist_consolidator s;
+    hoist_consolidator_init(&s);
+    hoist_consolidate_options opts = {0};
+    opts.catalog = cat;
+    opts.underutilized = true;
+    opts.max_replacement_plans = max_replacement_plans;
+    run(&s, o, &opts, MONDAY + HOUR, c);
+    hoist_consolidator_free(&s);
+}
+
+/* Every decision of c is a replacement of `together` nodes by one m5.2xlarge. */
+static void assert_one_replacement(const hoist_consolidation *c, size_t together)
+{
+    assert_int_equal(c->n, together);
+    for (size_t i = 0; i < c->n; i++) {
+        const hoist_disruption *d = &c->items[i];
+        assert_int_equal(d->reason, HOIST_DISRUPT_UNDERUTILIZED);
+        assert_true(d->replace);
+        assert_int_equal(d->replaced_together, together);
+        assert_float_equal(d->replacement_price, 0.384, 1e-12);
+        assert_int_equal(d->n_pods, 1);
+        assert_non_null(strstr(d->detail, "one m5.2xlarge at $0.3840/h"));
+    }
+}
+
+static void test_multi_node_replace(void **state)
+{
+    (void)state;
+    const char *all = "    consolidateAfter: 0s\n    budgets: [{nodes: \"100%\"}]\n";
+    hoist_consolidation c;
+    hoist_objects o;
+    hoist_catalog cat;
+    /* five ($0.48/h) into one m5.2xlarge ($0.384/h, 80 %) */
+    multi_case(5, all, 0, &c, &o, &cat, 0);
+    assert_one_replacement(&c, 5);
+    assert_non_null(strstr(c.items[0].detail, "replaced together with 4 other nodes"));
+    assert_non_null(strstr(c.items[0].detail, "instead of $0.4800/h for the 5"));
+    /* the removal plans came first: each node alone, none fit elsewhere */
+    assert_int_equal(c.underutilized_plans, 5 + 1);
+    underutilized_done(&c, &o, &cat);
+
+    /* four cost what the big machine costs: the churn guard keeps them, and
+     * neither three, two nor one do better (the binary search looked) */
+    multi_case(4, all, 0, &c, &o, &cat, 0);
+    assert_int_equal(c.n, 0);
+    assert_int_equal(c.underutilized_plans, 4 + 3);
+    underutilized_done(&c, &o, &cat);
+
+    /* seven need 8400m, more than the biggest type: the group stops at six */
+    multi_case(7, all, 0, &c, &o, &cat, 0);
+    assert_one_replacement(&c, 6);
+    assert_null(find_decided(&c, "n7"));
+    underutilized_done(&c, &o, &cat);
+
+    /* a budget of five nodes: the group is the first five */
+    multi_case(7, "    consolidateAfter: 0s\n    budgets: [{nodes: \"5\"}]\n", 0, &c, &o, &cat,
+               0);
+    assert_one_replacement(&c, 5);
+    assert_null(find_decided(&c, "n6"));
+    underutilized_done(&c, &o, &cat);
+
+    /* a do-not-disrupt pod keeps its node out; the others still go */
+    multi_case(6, all, 3, &c, &o, &cat, 0);
+    assert_one_replacement(&c, 5);
+    assert_null(find_decided(&c, "n3"));
+    assert_non_null(find_decided(&c, "n6"));
+    underutilized_done(&c, &o, &cat);
+
+    /* seven with a budget of three nodes: 3.6 cpu needs the big machine
+     * ($0.384 > $0.288), and smaller prefixes save nothing */
+    multi_case(7, "    consolidateAfter: 0s\n    budgets: [{nodes: \"3\"}]\n", 0, &c, &o, &cat,
+               0);
+    assert_int_equal(c.n, 0);
+    underutilized_done(&c, &o, &cat);
+
+    /* one replacement plan a round: only the whole group is tried */
+    multi_case(4, all, 0, &c, &o, &cat, 1);
+    assert_int_equal(c.n, 0);
+    assert_int_equal(c.underutilized_plans, 4 + 1);
+    underutilized_done(&c, &o, &cat);
+}
+
 /* ---- PodDisruptionBudgets ---- */
 
 /* Two drifted nodes, each with one pod of app web; a PDB over web. */
@@ -1275,6 +1381,7 @@ int main(void)
         cmocka_unit_test(test_underutilized_multi_node),
         cmocka_unit_test(test_drift),
         cmocka_unit_test(test_replace_cheaper),
+        cmocka_unit_test(test_multi_node_replace),
         cmocka_unit_test(test_pdb_holds_candidates),
         cmocka_unit_test(test_order_by_lifetime_left),
     };

@@ -285,6 +285,35 @@ static void test_drift_replaces(void **state)
     run_free(&r);
 }
 
+/* Issue 6, several nodes into one: nine 1-CPU pods arrive in three waves
+ * (one x.xlarge each, $0.2/h), two are deleted after 10 minutes. No node's
+ * pods fit on the others, but the seven left fit one y.2xlarge ($0.4/h for
+ * the three's $0.6/h): it is launched and Ready before the three drain
+ * (four machines at the peak), and then nothing moves. */
+static void test_multi_node_replaced(void **state)
+{
+    (void)state;
+    run r;
+    simulate(&r, "tests/data/sim/multi-replace.jsonl", "tests/data/sim/nodepool-multi.yaml", 2,
+             1, HOIST_SIM_HOIST);
+    if (r.rc < 0)
+        fail_msg("%s", r.err.msg);
+    assert_int_equal(r.sum.nodes_launched, 4);
+    assert_int_equal(r.sum.nodes_peak, 4);
+    assert_int_equal(r.sum.nodes_terminated, 3);
+    assert_int_equal(r.stats.machines_alive_at_end, 1);
+    assert_int_equal(r.sum.pods_evicted, 7);
+    assert_int_equal(r.stats.pods_bound_at_end, 7);
+    /* three x.xlarge from their launch to about 12 minutes, then the one
+     * y.2xlarge from 11 minutes to the end of the two hours */
+    double three = 0.2 * (720.0 + 600.0 + 480.0) / 3600.0;
+    double one = 0.4 * (7200.0 - 660.0) / 3600.0;
+    assert_true(r.sum.cost <= three + one);
+    assert_true(r.sum.cost >= one);
+    assert_conserved(&r);
+    run_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -292,6 +321,7 @@ int main(void)
         cmocka_unit_test(test_consolidation_saves),
         cmocka_unit_test(test_underutilized_reaches_optimum),
         cmocka_unit_test(test_drift_replaces),
+        cmocka_unit_test(test_multi_node_replaced),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_bad_traces),
         cmocka_unit_test(test_baselines_conserve),
