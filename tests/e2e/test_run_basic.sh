@@ -118,8 +118,8 @@ wait_for 30 nominated ||
     fail "no Nominated Event after the API server restart: $(tail -8 "$T/run.err")"
 # (the restarted server starts its resourceVersions afresh: a watch resumed
 # from the old server's version gets 410 Gone, and the reflectors list again)
-reconnected() { H /metrics | grep -q '^hoist_watch_failures_total{resource="pods"} [1-9]'; }
-wait_for 5 reconnected || fail "no watch failure counted: $(H /metrics | grep watch_)"
+# (whether a request also failed while the server was down depends on timing:
+# the watch may end cleanly and come back after the server; not checked)
 relisted() { H /metrics | grep -q '^hoist_watch_relists_total{resource="pods"} [1-9]'; }
 wait_for 20 relisted || fail "no relist after the restart: $(H /metrics | grep watch_)"
 wait_for 20 H /readyz || fail "/readyz after the restart: $(H /readyz 2>&1)"
