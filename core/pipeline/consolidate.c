@@ -336,6 +336,7 @@ typedef struct pool_state {
     bool allowed_known[HOIST_DISRUPT_N_REASONS];
     size_t allowed[HOIST_DISRUPT_N_REASONS]; /* per reason; UNLIMITED without an active budget */
     const char *schedule_error;/* a budget's schedule that did not parse (taken as active) */
+    char template_hash[17];    /* the NodePool's spec.template hash now, as in the label */
     bool want_known, has_want;
     hoist_resources want;      /* headroom */
     hoist_resources spare;     /* allocatable - requested of its Ready nodes, minus removals */
@@ -423,6 +424,11 @@ static const char *pdb_blocks(decide_ctx *x, const node_info *ni, bool take, boo
         return s;
     }
     return NULL;
+}
+
+static int str_ptr_cmp(const void *pa, const void *pb)
+{
+    return strcmp(*(const char *const *)pa, *(const char *const *)pb);
 }
 
 static int pod_key_cmp(const hoist_pod *a, const hoist_pod *b)
@@ -1048,9 +1054,8 @@ int hoist_consolidate_compute(hoist_consolidator *s, const hoist_objects *o,
     memset(out, 0, sizeof *out);
     hoist_arena_init(&out->arena, 0);
     hoist_arena *a = &out->arena;
-    hoist_strmap pool_index, node_index, empty;
+    hoist_strmap pool_index, empty;
     hoist_strmap_init(&pool_index);
-    hoist_strmap_init(&node_index);
     hoist_strmap_init(&empty);
     int rc = -1;
     const int64_t now = opts->now_s;
@@ -1077,8 +1082,21 @@ int hoist_consolidate_compute(hoist_consolidator *s, const hoist_objects *o,
     /* NodePools and nodes by name */
     for (size_t i = 0; i < o->n_nodepools; i++) {
         pools[i].np = o->nodepools[i];
+        snprintf(pools[i].template_hash, sizeof pools[i].template_hash, "%016llx",
+                 (unsigned long long)o->nodepools[i]->template_hash);
         if (hoist_strmap_put(&pool_index, o->nodepools[i]->name, (int64_t)i) < 0)
             goto oom;
+    }
+    /* disruptions in progress: their names sorted, looked up per node */
+    const char **disrupting = NULL;
+    size_t n_disrupting = 0;
+    if (opts->n_disrupting) {
+        if (!(disrupting = hoist_arena_calloc(a, opts->n_disrupting, sizeof *disrupting)))
+            goto oom;
+        for (size_t i = 0; i < opts->n_disrupting; i++)
+            if (opts->disrupting[i])
+                disrupting[n_disrupting++] = opts->disrupting[i];
+        qsort(disrupting, n_disrupting, sizeof *disrupting, str_ptr_cmp);
     }
     for (size_t i = 0; i < o->n_nodes; i++) {
         node_info *ni = &nodes[i];
@@ -1087,27 +1105,15 @@ int hoist_consolidate_compute(hoist_consolidator *s, const hoist_objects *o,
         ni->empty_since = -1;
         ni->u = hoist_usage_of(usage, ni->node->name);
         ni->n_work = ni->u ? ni->u->n_work : 0;
-        if (hoist_strmap_put(&node_index, ni->node->name, (int64_t)i) < 0)
-            goto oom;
+        ni->disrupting = n_disrupting && bsearch(&ni->node->name, disrupting, n_disrupting,
+                                                 sizeof *disrupting, str_ptr_cmp);
         const char *pool = hoist_labels_get(&ni->node->labels, HOIST_LABEL_NODEPOOL);
         int64_t pi;
         if (pool && hoist_strmap_get(&pool_index, pool, &pi)) {
             ni->pool = (int)pi;
             pools[pi].n_nodes++;
+            pools[pi].in_progress += ni->disrupting;
         }
-    }
-
-    /* disruptions in progress */
-    for (size_t i = 0; i < opts->n_disrupting; i++) {
-        int64_t ni_idx;
-        if (!opts->disrupting[i] || !hoist_strmap_get(&node_index, opts->disrupting[i], &ni_idx))
-            continue;
-        node_info *ni = &nodes[ni_idx];
-        if (ni->disrupting)
-            continue;
-        ni->disrupting = true;
-        if (ni->pool >= 0)
-            pools[ni->pool].in_progress++;
     }
 
     /* spare capacity per NodePool, for headroom */
@@ -1172,9 +1178,7 @@ int hoist_consolidate_compute(hoist_consolidator *s, const hoist_objects *o,
                     snprintf(buf, sizeof buf, "recycled by policy");
             }
             const char *launched = hoist_labels_get(&n->labels, HOIST_LABEL_NODEPOOL_HASH);
-            char now_hash[24];
-            snprintf(now_hash, sizeof now_hash, "%016llx",
-                     (unsigned long long)np->template_hash);
+            const char *now_hash = pools[ni->pool].template_hash;
             if (recycle) {
                 c.reason = HOIST_DISRUPT_RECYCLE;
             } else if (launched && strcmp(launched, now_hash) != 0) {
@@ -1241,6 +1245,5 @@ done:
     hoist_usage_free(&local);
     free_owned_map(&empty);
     hoist_strmap_free(&pool_index);
-    hoist_strmap_free(&node_index);
     return rc;
 }
