@@ -693,7 +693,24 @@ static void serve_delete(hoist_apiserver *a, hoist_httpd_req *req, const target 
     }
     const char *pre = json_string_value(
         json_object_get(json_object_get(opts, "preconditions"), "resourceVersion"));
-    json_t *gone = hoist_apistore_delete(a->store, t->res, t->ns, t->name, pre, &e);
+    /* DeleteOptions.gracePeriodSeconds, in the body or the query */
+    int64_t grace = HOIST_APISTORE_GRACE_DEFAULT;
+    json_t *g = json_object_get(opts, "gracePeriodSeconds");
+    const char *q = hoist_httpd_query(req, "gracePeriodSeconds");
+    if (json_is_integer(g) && json_integer_value(g) >= 0) {
+        grace = (int64_t)json_integer_value(g);
+    } else if (q && *q) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(q, &end, 10);
+        if (errno || *end || v < 0) {
+            json_decref(opts);
+            send_status(req, 400, "BadRequest", "gracePeriodSeconds: expected an integer >= 0");
+            return;
+        }
+        grace = (int64_t)v;
+    }
+    json_t *gone = hoist_apistore_delete(a->store, t->res, t->ns, t->name, pre, grace, &e);
     json_decref(opts);
     if (!gone) {
         send_error(req, &e);
@@ -727,7 +744,8 @@ static void serve_delete_collection(hoist_apiserver *a, hoist_httpd_req *req, co
     json_t *o;
     json_array_foreach(json_object_get(list, "items"), i, o) {
         json_t *gone = hoist_apistore_delete(a->store, t->res, str2(o, "metadata", "namespace"),
-                                             str2(o, "metadata", "name"), NULL, NULL);
+                                             str2(o, "metadata", "name"), NULL,
+                                             HOIST_APISTORE_GRACE_DEFAULT, NULL);
         if (gone)
             json_array_append_new(deleted, gone);
     }

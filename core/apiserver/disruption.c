@@ -23,9 +23,14 @@ static bool pod_bound(const json_t *pod)
     return node && *node;
 }
 
+static bool pod_terminating(const json_t *pod)
+{
+    return json_object_get(json_object_get(pod, "metadata"), "deletionTimestamp") != NULL;
+}
+
 static bool pod_healthy(const json_t *pod)
 {
-    if (!pod_bound(pod) || pod_finished(pod))
+    if (!pod_bound(pod) || pod_finished(pod) || pod_terminating(pod))
         return false;
     json_t *conds = json_object_get(json_object_get(pod, "status"), "conditions");
     size_t i;
@@ -70,7 +75,8 @@ int hoist_apistore_evict(hoist_apistore *s, const char *ns, const char *name, ho
         return -1;
     }
     json_t *labels = json_object_get(json_object_get(pod, "metadata"), "labels");
-    bool check = pod_bound(pod) && !pod_finished(pod);
+    /* a pod already terminating is not held back again (as the API does) */
+    bool check = pod_bound(pod) && !pod_finished(pod) && !pod_terminating(pod);
     json_t *budget = NULL;
     hoist_selector budget_sel = {0};
     if (check) {
@@ -159,7 +165,9 @@ int hoist_apistore_evict(hoist_apistore *s, const char *ns, const char *name, ho
         }
         json_decref(budget);
     }
-    json_t *gone = hoist_apistore_delete(s, pods, ns, name, NULL, err);
+    /* an eviction is a graceful deletion: the pod terminates, then goes */
+    json_t *gone = hoist_apistore_delete(s, pods, ns, name, NULL, HOIST_APISTORE_GRACE_DEFAULT,
+                                         err);
     if (!gone)
         return -1;
     json_decref(gone);

@@ -736,6 +736,42 @@ json_t *hoist_apistore_create(hoist_apistore *s, const hoist_api_resource *r, co
     return create_locked(s, r, ns, obj, keep_status, err);
 }
 
+/* ---- graceful deletion and finalizers ---- */
+
+static bool has_finalizers(const json_t *obj)
+{
+    json_t *f = json_object_get(json_object_get(obj, "metadata"), "finalizers");
+    return json_is_array(f) && json_array_size(f) > 0;
+}
+
+/* A Pod a kubelet must stop before it goes: bound to a node, not finished. */
+static bool pod_running_on_node(const hoist_api_resource *r, const json_t *obj)
+{
+    if (strcmp(r->kind, "Pod") != 0)
+        return false;
+    const char *node = json_string_value(
+        json_object_get(json_object_get(obj, "spec"), "nodeName"));
+    const char *phase = json_string_value(
+        json_object_get(json_object_get(obj, "status"), "phase"));
+    return node && *node && !(phase && (!strcmp(phase, "Succeeded") || !strcmp(phase, "Failed")));
+}
+
+/* The grace period still asked of a terminating object (0 when none). */
+static int64_t grace_left(const json_t *obj)
+{
+    return (int64_t)json_integer_value(
+        json_object_get(json_object_get(obj, "metadata"), "deletionGracePeriodSeconds"));
+}
+
+/* Whether obj, being deleted, may go now: no finalizers, and a pod's
+ * kubelet is done with it (grace 0, or nothing left to stop). */
+static bool deletion_done(const hoist_api_resource *r, const json_t *obj)
+{
+    if (!json_object_get(json_object_get(obj, "metadata"), "deletionTimestamp"))
+        return false;
+    return !has_finalizers(obj) && (grace_left(obj) == 0 || !pod_running_on_node(r, obj));
+}
+
 /* True when a and b differ outside metadata and status. */
 static bool spec_changed(const json_t *a, const json_t *b)
 {
@@ -806,7 +842,7 @@ json_t *hoist_apistore_update(hoist_apistore *s, const hoist_api_resource *r, co
     }
     json_t *cm = json_object_get(cur, "metadata");
     static const char *const kept[] = {"name", "namespace", "uid", "creationTimestamp",
-                                       "deletionTimestamp"};
+                                       "deletionTimestamp", "deletionGracePeriodSeconds"};
     for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {
         json_t *v = json_object_get(cm, kept[i]);
         if (v)
@@ -827,6 +863,12 @@ json_t *hoist_apistore_update(hoist_apistore *s, const hoist_api_resource *r, co
     char key[600];
     key_of(r, ns, name, key, sizeof key);
     json_incref(cur); /* the event's old */
+    if (deletion_done(r, o)) { /* the last finalizer went: the deletion completes */
+        json_object_del(s->objs[r->index], key);
+        json_incref(o);
+        emit(s, HOIST_API_DELETED, r, o, cur);
+        return o;
+    }
     json_object_set(s->objs[r->index], key, o);
     json_incref(o);
     emit(s, HOIST_API_MODIFIED, r, o, cur);
@@ -871,8 +913,33 @@ static json_t *delete_one(hoist_apistore *s, const hoist_api_resource *r, const 
     return last;
 }
 
+/* Store a new version of cur (under key) marked as being deleted, grace_s
+ * from now (MODIFIED); the stored object, new reference. */
+static json_t *mark_deleting(hoist_apistore *s, const hoist_api_resource *r, const char *key,
+                             json_t *cur, int64_t grace_s, hoist_apierr *err)
+{
+    json_t *o = json_deep_copy(cur);
+    json_t *m = json_object_get(o, "metadata");
+    char ts[40];
+    hoist_api_time(s->clock(s->clock_arg) + (double)grace_s, ts, sizeof ts);
+    if (!o || !json_is_object(m) ||
+        json_object_set_new(m, "deletionTimestamp", json_string(ts)) != 0 ||
+        json_object_set_new(m, "deletionGracePeriodSeconds", json_integer(grace_s)) != 0) {
+        json_decref(o);
+        return hoist_apierr_set(err, 500, "InternalError", "out of memory");
+    }
+    s->rv++;
+    set_rv(o, s->rv);
+    json_incref(cur); /* the event's old */
+    json_object_set(s->objs[r->index], key, o);
+    json_incref(o);
+    emit(s, HOIST_API_MODIFIED, r, o, cur);
+    return o;
+}
+
 json_t *hoist_apistore_delete(hoist_apistore *s, const hoist_api_resource *r, const char *ns,
-                              const char *name, const char *precondition_rv, hoist_apierr *err)
+                              const char *name, const char *precondition_rv, int64_t grace_s,
+                              hoist_apierr *err)
 {
     json_t *cur = hoist_apistore_get(s, r, ns, name);
     if (!cur)
@@ -907,5 +974,26 @@ json_t *hoist_apistore_delete(hoist_apistore *s, const hoist_api_resource *r, co
     }
     char key[600];
     key_of(r, ns, name, key, sizeof key);
+    if (strcmp(r->kind, "Namespace") != 0) {
+        bool deleting = json_object_get(json_object_get(cur, "metadata"), "deletionTimestamp");
+        int64_t grace = 0;
+        if (pod_running_on_node(r, cur)) {
+            json_t *g = json_object_get(json_object_get(cur, "spec"),
+                                        "terminationGracePeriodSeconds");
+            grace = grace_s >= 0 ? grace_s
+                    : json_is_integer(g) && json_integer_value(g) >= 0 ? json_integer_value(g)
+                                                                      : 30;
+            if (deleting && grace >= grace_left(cur)) { /* only ever shortened */
+                json_incref(cur);
+                return cur;
+            }
+        }
+        if (grace > 0 || (has_finalizers(cur) && !(deleting && grace_left(cur) == 0)))
+            return mark_deleting(s, r, key, cur, grace, err);
+        if (has_finalizers(cur)) { /* waiting for its finalizers already */
+            json_incref(cur);
+            return cur;
+        }
+    }
     return delete_one(s, r, key, cur);
 }

@@ -126,8 +126,11 @@ typedef enum hoist_api_part {
 
 /* Replace r ns/name by obj (borrowed). A metadata.resourceVersion in obj must
  * equal the stored one (409 Conflict); without one the update is
- * unconditional. uid, creationTimestamp and namespace are kept. Returns the
- * stored object (new reference) or NULL with 400/404/409/422. */
+ * unconditional. uid, creationTimestamp, namespace, deletionTimestamp and
+ * deletionGracePeriodSeconds are kept. An object being deleted whose
+ * finalizers the update empties is deleted (see hoist_apistore_delete).
+ * Returns the stored (or deleted) object (new reference) or NULL with
+ * 400/404/409/422. */
 json_t *hoist_apistore_update(hoist_apistore *s, const hoist_api_resource *r, const char *ns,
                               const char *name, const json_t *obj, hoist_api_part part,
                               hoist_apierr *err);
@@ -139,12 +142,27 @@ json_t *hoist_apistore_patch(hoist_apistore *s, const hoist_api_resource *r, con
                              const char *name, int patch_type, const char *patch, size_t len,
                              hoist_api_part part, hoist_apierr *err);
 
-/* Delete r ns/name at once (no graceful deletion, no finalizers). A
- * non-empty `precondition_rv` must equal the stored one (409). Deleting a
- * namespace deletes every object in it. Returns the deleted object (new
- * reference) or NULL with 404/409. */
+/* DeleteOptions.gracePeriodSeconds not given: the object's own. */
+#define HOIST_APISTORE_GRACE_DEFAULT (-1)
+
+/* Delete r ns/name as the API server does. A non-empty `precondition_rv`
+ * must equal the stored one (409).
+ * - Graceful deletion: a Pod bound to a node and not finished (phase not
+ *   Succeeded or Failed) with a grace period > 0 (grace_s when >= 0, else
+ *   its spec.terminationGracePeriodSeconds, else 30) is not removed: it
+ *   gets metadata.deletionTimestamp (now + grace) and
+ *   deletionGracePeriodSeconds (MODIFIED); its kubelet deletes it again
+ *   with grace 0 once its containers stopped. Deleting a terminating pod
+ *   again may only shorten its grace.
+ * - Finalizers: an object with a non-empty metadata.finalizers is kept
+ *   with deletionTimestamp set (deletionGracePeriodSeconds 0) until an
+ *   update empties them; that update deletes it (one DELETED event).
+ * - Deleting a namespace deletes every object in it at once.
+ * Returns the object deleted, or now terminating (new reference), or NULL
+ * with 404/409. */
 json_t *hoist_apistore_delete(hoist_apistore *s, const hoist_api_resource *r, const char *ns,
-                              const char *name, const char *precondition_rv, hoist_apierr *err);
+                              const char *name, const char *precondition_rv, int64_t grace_s,
+                              hoist_apierr *err);
 
 /* Watch changes to r (NULL = every type) in ns (NULL = all) matching the
  * selectors (copied; NULL = all). Events after resourceVersion `from_rv` that
@@ -158,12 +176,15 @@ hoist_apiwatch *hoist_apistore_watch(hoist_apistore *s, const hoist_api_resource
 /* Stop a watch; its callback is not called again (safe from inside it). */
 void hoist_apistore_unwatch(hoist_apistore *s, hoist_apiwatch *w);
 
-/* policy/v1 Eviction of pod ns/name: deleted at once when it is not bound
+/* policy/v1 Eviction of pod ns/name: deleted (gracefully, as
+ * hoist_apistore_delete with the pod's own grace period) when it is not bound
  * to a node, has finished, or every PodDisruptionBudget in its namespace
  * whose selector matches it allows a disruption; else 429 TooManyRequests
  * naming the budget. More than one matching budget is a 500, as in the API.
- * A pod counts as healthy when it is bound, not finished, and its Ready
- * condition is True (or, without a Ready condition, its phase is Running).
+ * A pod counts as healthy when it is bound, not finished, not terminating
+ * (no deletionTimestamp; a terminating pod is evicted without a check),
+ * and its Ready condition is True (or, without a Ready condition, its
+ * phase is Running).
  * Returns 0 or -1 with the error (404 when the pod does not exist). */
 int hoist_apistore_evict(hoist_apistore *s, const char *ns, const char *name, hoist_apierr *err);
 /* Bind pod ns/name to `node` (spec.nodeName, and a PodScheduled condition).

@@ -24,12 +24,12 @@ typedef struct wmachine {
     mstate state;
 } wmachine;
 
-typedef enum akind { A_REGISTER, A_READY, A_DELETE_NODE, A_GC_PODS } akind;
+typedef enum akind { A_REGISTER, A_READY, A_DELETE_NODE, A_GC_PODS, A_POD_STOPPED } akind;
 
 typedef struct waction {
     double due;      /* store clock, Unix seconds */
     akind kind;
-    char *name;      /* instance id (register, ready) or node name */
+    char *name;      /* instance id (register, ready), node name, or pod ns/name */
 } waction;
 
 struct hoist_world {
@@ -69,13 +69,14 @@ int hoist_world_compute_delays(const hoist_world_config *cfg, hoist_world_delays
     double speed = c.speed == 0 ? 1.0 : c.speed;
     if (!(speed > 0) || !isfinite(speed))
         return hoist_errf(err, "world: speed: %g: expected a finite number > 0", c.speed);
-    uint64_t base[4] = {c.register_delay_ms ? c.register_delay_ms : HOIST_WORLD_REGISTER_DELAY_MS,
+    uint64_t base[5] = {c.register_delay_ms ? c.register_delay_ms : HOIST_WORLD_REGISTER_DELAY_MS,
                         c.ready_delay_ms ? c.ready_delay_ms : HOIST_WORLD_READY_DELAY_MS,
                         c.node_grace_ms ? c.node_grace_ms : HOIST_WORLD_NODE_GRACE_MS,
                         c.schedule_interval_ms ? c.schedule_interval_ms
-                                               : HOIST_WORLD_SCHEDULE_INTERVAL_MS};
-    uint64_t v[4];
-    for (int i = 0; i < 4; i++) {
+                                               : HOIST_WORLD_SCHEDULE_INTERVAL_MS,
+                        c.pod_shutdown_ms ? c.pod_shutdown_ms : HOIST_WORLD_POD_SHUTDOWN_MS};
+    uint64_t v[5];
+    for (int i = 0; i < 5; i++) {
         double x = c.immediate ? 0.0 : (double)base[i] / speed;
         v[i] = x > 1e15 ? (uint64_t)1e15 : (uint64_t)llround(x);
     }
@@ -83,6 +84,8 @@ int hoist_world_compute_delays(const hoist_world_config *cfg, hoist_world_delays
     out->ready_ms = v[1];
     out->node_grace_ms = v[2];
     out->schedule_interval_ms = v[3];
+    out->pod_shutdown_ms = v[4];
+    out->speed = speed;
     return 0;
 }
 
@@ -143,11 +146,42 @@ static void machine_free(wmachine *m)
 
 /* ---- the mirror ---- */
 
+static const char *jstr(const json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
 static bool is_default_scheduler(const json_t *pod)
 {
     const char *s = json_string_value(json_object_get(json_object_get(pod, "spec"),
                                                       "schedulerName"));
     return !s || !*s || strcmp(s, "default-scheduler") == 0;
+}
+
+/* A pod that just began a graceful deletion on a node: its kubelet stops
+ * its containers, within the pod's grace period, and deletes it with grace
+ * 0 (A_POD_STOPPED). On a node that does not exist, at once (the pod GC). */
+static void pod_terminating(hoist_world *w, const hoist_api_event *ev)
+{
+    const json_t *md = json_object_get(ev->object, "metadata");
+    const json_t *old_md = json_object_get(ev->old, "metadata");
+    json_t *grace = json_object_get(md, "deletionGracePeriodSeconds");
+    if (!json_object_get(md, "deletionTimestamp") || json_integer_value(grace) <= 0)
+        return;
+    if (json_object_get(old_md, "deletionTimestamp") &&
+        json_integer_value(json_object_get(old_md, "deletionGracePeriodSeconds")) <=
+            json_integer_value(grace))
+        return; /* already stopping, no sooner than before */
+    const char *node = jstr(json_object_get(ev->object, "spec"), "nodeName");
+    char key[600];
+    snprintf(key, sizeof key, "%s/%s", jstr(md, "namespace"), jstr(md, "name"));
+    double stop_s = (double)w->d.pod_shutdown_ms / 1000.0;
+    double grace_s = (double)json_integer_value(grace) / w->d.speed;
+    double after = !node || !hoist_apistore_get(w->store, w->nodes, NULL, node) ? 0
+                   : stop_s < grace_s                                           ? stop_s
+                                                                                : grace_s;
+    if (push(w, now_s(w) + after, A_POD_STOPPED, key) != 0)
+        w->stats.errors++;
 }
 
 static void on_change(void *arg, hoist_api_event_type type, const hoist_api_event *ev)
@@ -169,6 +203,8 @@ static void on_change(void *arg, hoist_api_event_type type, const hoist_api_even
             rearm(w);
         }
     }
+    if (ev->res == w->pods && type == HOIST_API_MODIFIED)
+        pod_terminating(w, ev);
     if (ev->res == w->nodes && type == HOIST_API_DELETED) {
         const char *name = json_string_value(
             json_object_get(json_object_get(ev->object, "metadata"), "name"));
@@ -179,10 +215,6 @@ static void on_change(void *arg, hoist_api_event_type type, const hoist_api_even
 
 /* ---- kubelets ---- */
 
-static const char *jstr(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
 
 static void kubelet_register(hoist_world *w, wmachine *m)
 {
@@ -325,8 +357,9 @@ static void delete_pods_on(hoist_world *w, const char *node)
     json_t *pod;
     json_array_foreach(json_object_get(list, "items"), i, pod) {
         const json_t *md = json_object_get(pod, "metadata");
+        /* the node is gone: no kubelet will stop them (force, as the pod GC) */
         json_t *gone = hoist_apistore_delete(w->store, w->pods, jstr(md, "namespace"),
-                                             jstr(md, "name"), NULL, &e);
+                                             jstr(md, "name"), NULL, 0, &e);
         if (gone) {
             w->stats.pods_deleted++;
             json_decref(gone);
@@ -335,12 +368,36 @@ static void delete_pods_on(hoist_world *w, const char *node)
     json_decref(list);
 }
 
+/* Pod "ns/name"'s containers stopped: its kubelet deletes it with grace 0
+ * (it stays while finalizers hold it). */
+static void pod_stopped(hoist_world *w, const char *key)
+{
+    char ns[300];
+    const char *slash = strchr(key, '/');
+    if (!slash || (size_t)(slash - key) >= sizeof ns)
+        return;
+    memcpy(ns, key, (size_t)(slash - key));
+    ns[slash - key] = '\0';
+    json_t *pod = hoist_apistore_get(w->store, w->pods, ns, slash + 1);
+    if (!pod || !json_object_get(json_object_get(pod, "metadata"), "deletionTimestamp"))
+        return; /* gone already, or a new pod of the same name */
+    hoist_apierr e;
+    json_t *gone = hoist_apistore_delete(w->store, w->pods, ns, slash + 1, NULL, 0, &e);
+    if (gone) {
+        w->stats.pods_deleted++;
+        json_decref(gone);
+    } else {
+        w->stats.errors++;
+        WLOG(w, HOIST_LOG_WARN, "kubelet: deleting pod %s: %s", key, e.message);
+    }
+}
+
 static void delete_node(hoist_world *w, const char *name)
 {
     if (!hoist_apistore_get(w->store, w->nodes, NULL, name))
         return;
     hoist_apierr e;
-    json_t *gone = hoist_apistore_delete(w->store, w->nodes, NULL, name, NULL, &e);
+    json_t *gone = hoist_apistore_delete(w->store, w->nodes, NULL, name, NULL, 0, &e);
     if (gone) {
         w->stats.nodes_deleted++;
         WLOG(w, HOIST_LOG_INFO, "node %s deleted after the grace period (its machine is gone)",
@@ -606,6 +663,9 @@ size_t hoist_world_run_due(hoist_world *w)
             break;
         case A_GC_PODS:
             delete_pods_on(w, a.name);
+            break;
+        case A_POD_STOPPED:
+            pod_stopped(w, a.name);
             break;
         }
         free(a.name);

@@ -16,6 +16,12 @@
  * world does. A Node deleted while pods are still bound to it has them
  * deleted too (the pod garbage collector).
  *
+ * Graceful deletion (store.h): a pod that starts terminating on a Node is
+ * deleted by its kubelet with grace 0 once its containers stopped, after
+ * the shutdown delay or its grace period, whichever is shorter; on a Node
+ * that does not exist, at once. The scheduler does not count a
+ * terminating pod's requests on its node (it is about to go).
+ *
  * Scheduler. Pending pods (no spec.nodeName; spec.schedulerName absent or
  * "default-scheduler"; not finished) are bound to Ready nodes they fit,
  * decided by the planner in existing_only mode (sched/plan.h), at most once
@@ -55,6 +61,7 @@
 #define HOIST_WORLD_READY_DELAY_MS 2000u
 #define HOIST_WORLD_NODE_GRACE_MS 30000u
 #define HOIST_WORLD_SCHEDULE_INTERVAL_MS 200u
+#define HOIST_WORLD_POD_SHUTDOWN_MS 1000u
 
 typedef struct hoist_world hoist_world;
 
@@ -64,6 +71,8 @@ typedef struct hoist_world_config {
     uint64_t ready_delay_ms;       /* Node created -> Ready; 0 = the default */
     uint64_t node_grace_ms;        /* terminated -> the world deletes a Node the daemon left; 0 = default */
     uint64_t schedule_interval_ms; /* least time between scheduler passes; 0 = the default */
+    uint64_t pod_shutdown_ms;      /* a terminating pod's containers stop (at most its
+                                      grace period); 0 = the default */
     bool immediate;                /* take the delays as 0 (tests); speed then ignored */
     bool no_scheduler;             /* kubelets only: pending pods stay pending */
     const hoist_logger *log;       /* borrowed, may be NULL */
@@ -71,7 +80,8 @@ typedef struct hoist_world_config {
 
 /* The delays the world applies, after the speed factor (milliseconds). */
 typedef struct hoist_world_delays {
-    uint64_t register_ms, ready_ms, node_grace_ms, schedule_interval_ms;
+    uint64_t register_ms, ready_ms, node_grace_ms, schedule_interval_ms, pod_shutdown_ms;
+    double speed;                  /* the factor they were divided by */
 } hoist_world_delays;
 
 /* Counters (monotonic). */

@@ -131,12 +131,28 @@ w=$(cat "$T/watch.out")
 has "web-1" "$w" "get -w"
 has "applied" "$w" "get -w (the pod applied meanwhile)"
 
-# eviction under the budget: the only healthy shop pod stays
+# a pending pod is deleted at once
 out=$(K delete pod web-1 -n team-a 2>&1) || fail "delete: $out"
 has 'pod "web-1" deleted' "$out" "delete"
 out=$(K get pod web-1 -n team-a 2>&1) && fail "get after delete succeeded: $out"
 has "NotFound" "$out" "get after delete"
 has 'pods "web-1" not found' "$out" "get after delete"
+
+# graceful deletion: the running pod on node-a terminates; its kubelet
+# deletes it with grace 0 after a second, and a finalizer holds it until
+# it is removed
+out=$(K patch pod running -n shop --type merge \
+    -p '{"metadata":{"finalizers":["example.com/hold"]}}' 2>&1) || fail "patch finalizer: $out"
+out=$(K delete pod running -n shop --wait=false 2>&1) || fail "delete --wait=false: $out"
+out=$(K get pod running -n shop 2>&1) || fail "get a terminating pod: $out"
+has "Terminating" "$out" "get a terminating pod"
+sleep 1.5
+out=$(K get pod running -n shop -o jsonpath='{.metadata.deletionGracePeriodSeconds}' 2>&1)
+[ "$out" = "0" ] || fail "the kubelet did not delete the pod with grace 0: '$out'"
+out=$(K patch pod running -n shop --type merge -p '{"metadata":{"finalizers":null}}' 2>&1) ||
+    fail "remove the finalizer: $out"
+out=$(K get pod running -n shop 2>&1) && fail "the pod stayed without its finalizer: $out"
+has "NotFound" "$out" "get after the finalizer went"
 
 # a bad object is refused with the server's reason
 out=$(printf '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"Bad_Name"},"spec":{}}' |

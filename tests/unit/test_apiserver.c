@@ -370,12 +370,15 @@ static void test_store_crud_and_versions(void **state)
     assert_int_equal(e.code, 400);
 
     /* delete: precondition, then gone */
-    assert_null(hoist_apistore_delete(s, res("", "pods"), "default", "a", "3", &e));
+    assert_null(hoist_apistore_delete(s, res("", "pods"), "default", "a", "3",
+                                      HOIST_APISTORE_GRACE_DEFAULT, &e));
     assert_int_equal(e.code, 409);
-    json_t *gone = hoist_apistore_delete(s, res("", "pods"), "default", "a", NULL, &e);
+    json_t *gone = hoist_apistore_delete(s, res("", "pods"), "default", "a", NULL,
+                                         HOIST_APISTORE_GRACE_DEFAULT, &e);
     assert_non_null(gone);
     assert_null(hoist_apistore_get(s, res("", "pods"), "default", "a"));
-    assert_null(hoist_apistore_delete(s, res("", "pods"), "default", "a", NULL, &e));
+    assert_null(hoist_apistore_delete(s, res("", "pods"), "default", "a", NULL,
+                                      HOIST_APISTORE_GRACE_DEFAULT, &e));
     assert_int_equal(e.code, 404);
     assert_string_equal(e.message, "pods \"a\" not found");
     json_decref(gone);
@@ -490,7 +493,8 @@ static void test_store_list_selectors_and_pages(void **state)
     assert_int_equal(e.code, 400);
     assert_non_null(strstr(e.message, "continue"));
     /* deleting a namespace deletes what is in it */
-    json_decref(hoist_apistore_delete(s, res("", "namespaces"), NULL, "b", NULL, &e));
+    json_decref(hoist_apistore_delete(s, res("", "namespaces"), NULL, "b", NULL,
+                                      HOIST_APISTORE_GRACE_DEFAULT, &e));
     assert_null(hoist_apistore_get(s, res("", "pods"), "b", "p0"));
     assert_int_equal(hoist_apistore_count(s, res("", "pods")), 2);
     hoist_apistore_free(s);
@@ -564,7 +568,7 @@ static void test_store_watch_history_and_410(void **state)
                                      &e));
     assert_int_equal(e.code, 410);
     assert_string_equal(e.message, "too large resource version: 99 (current 8): list again");
-    json_t *gone = hoist_apistore_delete(s, res("", "pods"), "default", "w1", NULL, &e);
+    json_t *gone = hoist_apistore_delete(s, res("", "pods"), "default", "w1", NULL, 0, &e);
     assert_string_equal(rv_of(gone), "9"); /* the delete's version */
     json_decref(gone);
     assert_non_null(strstr(c.log, "DELETED w1 9;"));
@@ -577,6 +581,104 @@ static void test_store_watch_history_and_410(void **state)
     assert_string_equal(e.message, "field label not supported: spec.image");
     hoist_apistore_unwatch(s, wa);
     hoist_apistore_unwatch(s, wc);
+    hoist_apistore_free(s);
+}
+
+static int64_t grace_of(const json_t *o)
+{
+    return (int64_t)json_integer_value(
+        json_object_get(json_object_get(o, "metadata"), "deletionGracePeriodSeconds"));
+}
+
+static const char *deleting_at(const json_t *o)
+{
+    return json_string_value(
+        json_object_get(json_object_get(o, "metadata"), "deletionTimestamp"));
+}
+
+/* Graceful deletion of pods on nodes, and finalizers on any object. */
+static void test_graceful_deletion_and_finalizers(void **state)
+{
+    (void)state;
+    double now = 1704067200.0; /* 2024-01-01T00:00:00Z */
+    hoist_apistore *s = hoist_apistore_new(0, fixed_clock, &now);
+    hoist_apierr e;
+    const hoist_api_resource *pods = res("", "pods");
+    json_decref(mkpod(s, "default", "{\"metadata\": {\"name\": \"on-node\"}, \"spec\": "
+                                    "{\"nodeName\": \"n1\", \"terminationGracePeriodSeconds\": 10},"
+                                    " \"status\": {\"phase\": \"Running\"}}"));
+    json_decref(mkpod(s, "default", "{\"metadata\": {\"name\": \"unbound\"}, \"spec\": {}}"));
+    json_decref(mkpod(s, "default", "{\"metadata\": {\"name\": \"done\"}, \"spec\": "
+                                    "{\"nodeName\": \"n1\"}, \"status\": {\"phase\": "
+                                    "\"Succeeded\"}}"));
+    seen w = {.s = s};
+    hoist_apiwatch *watch = hoist_apistore_watch(s, pods, NULL, NULL, NULL, 0, record_event, &w,
+                                                 &e);
+    assert_non_null(watch);
+
+    /* a running pod on a node terminates for its own grace period */
+    json_t *t = hoist_apistore_delete(s, pods, "default", "on-node", NULL,
+                                      HOIST_APISTORE_GRACE_DEFAULT, &e);
+    assert_non_null(t);
+    assert_string_equal(deleting_at(t), "2024-01-01T00:00:10Z");
+    assert_int_equal(grace_of(t), 10);
+    json_decref(t);
+    assert_non_null(hoist_apistore_get(s, pods, "default", "on-node"));
+    assert_string_equal(w.log, "MODIFIED on-node 8;");
+    /* asked again for longer: nothing changes; for shorter: shortened */
+    json_decref(hoist_apistore_delete(s, pods, "default", "on-node", NULL, 20, &e));
+    assert_int_equal(grace_of(hoist_apistore_get(s, pods, "default", "on-node")), 10);
+    json_decref(hoist_apistore_delete(s, pods, "default", "on-node", NULL, 3, &e));
+    assert_int_equal(grace_of(hoist_apistore_get(s, pods, "default", "on-node")), 3);
+    /* its kubelet's delete with grace 0 removes it */
+    json_decref(hoist_apistore_delete(s, pods, "default", "on-node", NULL, 0, &e));
+    assert_null(hoist_apistore_get(s, pods, "default", "on-node"));
+    assert_string_equal(w.log, "MODIFIED on-node 8;MODIFIED on-node 9;DELETED on-node 10;");
+    /* nothing to stop: unbound and finished pods go at once */
+    json_decref(hoist_apistore_delete(s, pods, "default", "unbound", NULL,
+                                      HOIST_APISTORE_GRACE_DEFAULT, &e));
+    assert_null(hoist_apistore_get(s, pods, "default", "unbound"));
+    json_decref(hoist_apistore_delete(s, pods, "default", "done", NULL,
+                                      HOIST_APISTORE_GRACE_DEFAULT, &e));
+    assert_null(hoist_apistore_get(s, pods, "default", "done"));
+
+    /* finalizers hold any object until an update empties them */
+    const hoist_api_resource *pvcs = res("", "persistentvolumeclaims");
+    json_t *pvc = parse("{\"metadata\": {\"name\": \"data\", \"finalizers\": "
+                        "[\"kubernetes.io/pvc-protection\"]}, \"spec\": {}}");
+    json_decref(hoist_apistore_create(s, pvcs, "default", pvc, false, &e));
+    json_decref(pvc);
+    json_decref(hoist_apistore_delete(s, pvcs, "default", "data", NULL,
+                                      HOIST_APISTORE_GRACE_DEFAULT, &e));
+    json_t *held = hoist_apistore_get(s, pvcs, "default", "data");
+    assert_non_null(held);
+    assert_string_equal(deleting_at(held), "2024-01-01T00:00:00Z");
+    assert_int_equal(grace_of(held), 0);
+    const char *mp = "{\"metadata\": {\"finalizers\": null}}";
+    /* (an update that keeps the finalizer keeps the object) */
+    const char *lp = "{\"metadata\": {\"labels\": {\"a\": \"b\"}}}";
+    json_decref(hoist_apistore_patch(s, pvcs, "default", "data", HOIST_PATCH_MERGE, lp,
+                                     strlen(lp), HOIST_API_MAIN, &e));
+    assert_non_null(hoist_apistore_get(s, pvcs, "default", "data"));
+    json_t *last = hoist_apistore_patch(s, pvcs, "default", "data", HOIST_PATCH_MERGE, mp,
+                                        strlen(mp), HOIST_API_MAIN, &e);
+    assert_non_null(last);
+    json_decref(last);
+    assert_null(hoist_apistore_get(s, pvcs, "default", "data"));
+
+    /* a pod with a finalizer: terminating, then held after grace 0 too */
+    json_decref(mkpod(s, "default", "{\"metadata\": {\"name\": \"fin\", \"finalizers\": "
+                                    "[\"example.com/hold\"]}, \"spec\": {\"nodeName\": \"n1\"}, "
+                                    "\"status\": {\"phase\": \"Running\"}}"));
+    json_decref(hoist_apistore_delete(s, pods, "default", "fin", NULL,
+                                      HOIST_APISTORE_GRACE_DEFAULT, &e));
+    assert_int_equal(grace_of(hoist_apistore_get(s, pods, "default", "fin")), 30);
+    json_decref(hoist_apistore_delete(s, pods, "default", "fin", NULL, 0, &e));
+    assert_int_equal(grace_of(hoist_apistore_get(s, pods, "default", "fin")), 0);
+    json_decref(hoist_apistore_patch(s, pods, "default", "fin", HOIST_PATCH_MERGE, mp,
+                                     strlen(mp), HOIST_API_MAIN, &e));
+    assert_null(hoist_apistore_get(s, pods, "default", "fin"));
+    hoist_apistore_unwatch(s, watch);
     hoist_apistore_free(s);
 }
 
@@ -617,7 +719,7 @@ static void test_eviction_and_binding(void **state)
     assert_non_null(hoist_apistore_get(s, res("", "pods"), "default", "s1"));
     /* maxUnavailable 34 % of the 3 pods the status expects: 2 may be down, 1 must stay */
     json_decref(hoist_apistore_delete(s, res("policy", "poddisruptionbudgets"), "default", "shop",
-                                      NULL, &e));
+                                      NULL, HOIST_APISTORE_GRACE_DEFAULT, &e));
     pdb = parse("{\"metadata\": {\"name\": \"shop\"}, \"spec\": {\"maxUnavailable\": \"34%\","
                 " \"selector\": {\"matchLabels\": {\"app\": \"shop\"}}}, \"status\": "
                 "{\"expectedPods\": 3}}");
@@ -946,6 +1048,20 @@ static void test_http_crud_and_errors(void **state)
                       "{\"apiVersion\": \"policy/v1\", \"kind\": \"Eviction\", \"metadata\": "
                       "{\"name\": \"web\", \"namespace\": \"default\"}}", 201);
     json_decref(ev);
+    /* the eviction began a graceful deletion: the pod terminates, for its
+     * default 30 s, until its kubelet (or anyone) deletes it with grace 0 */
+    g = call(f, "GET", "/api/v1/namespaces/default/pods/web", NULL, NULL, 200);
+    assert_non_null(jstr(g, "metadata", "deletionTimestamp"));
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(g, "metadata"),
+                                                        "deletionGracePeriodSeconds")),
+                     30);
+    json_decref(g);
+    expect_status(call(f, "DELETE", "/api/v1/namespaces/default/pods/web?gracePeriodSeconds=x",
+                       NULL, NULL, 400),
+                  400, "BadRequest", "gracePeriodSeconds");
+    g = call(f, "DELETE", "/api/v1/namespaces/default/pods/web", js, "{\"gracePeriodSeconds\": 0}",
+             200);
+    json_decref(g);
     expect_status(call(f, "DELETE", "/api/v1/namespaces/default/pods/web", NULL, NULL, 404), 404,
                   "NotFound", "pods \"web\" not found");
     /* cluster-scoped CRD and delete with preconditions */
@@ -1019,6 +1135,7 @@ static void change_later(uv_timer_t *t)
     if (c->step++ == 0) {
         json_decref(mkpod(c->f->store, "default", "{\"metadata\": {\"name\": \"late\"}}"));
         json_decref(hoist_apistore_delete(c->f->store, res("", "pods"), "default", "early", NULL,
+                                          HOIST_APISTORE_GRACE_DEFAULT,
                                           &e));
     } else {
         uv_timer_stop(t);
@@ -1161,6 +1278,7 @@ int main(void)
         cmocka_unit_test(test_store_create_errors),
         cmocka_unit_test(test_store_list_selectors_and_pages),
         cmocka_unit_test(test_store_watch_history_and_410),
+        cmocka_unit_test(test_graceful_deletion_and_finalizers),
         cmocka_unit_test(test_eviction_and_binding),
         cmocka_unit_test_setup_teardown(test_http_discovery, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_crud_and_errors, setup, teardown),

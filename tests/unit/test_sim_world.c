@@ -406,11 +406,45 @@ static void test_node_deleted_pods_collected(void **state)
     advance(f, 0.3);
     assert_string_equal(pod_node(f, "a"), "i-0eee");
     hoist_apierr e;
-    json_t *gone = hoist_apistore_delete(f->store, res("nodes"), NULL, "i-0eee", NULL, &e);
+    json_t *gone = hoist_apistore_delete(f->store, res("nodes"), NULL, "i-0eee", NULL,
+                                         HOIST_APISTORE_GRACE_DEFAULT, &e);
     assert_non_null(gone);
     json_decref(gone);
     advance(f, 0);
     assert_null(hoist_apistore_get(f->store, res("pods"), "default", "a"));
+}
+
+/* An evicted pod terminates: its kubelet deletes it once its containers
+ * stopped (the shutdown delay, 1 s at speed 1); a terminating pod on a
+ * Node that does not exist goes at once. */
+static void test_evicted_pod_terminates_then_goes(void **state)
+{
+    fx *f = *state;
+    make_world(f, 1);
+    machine_up(f, "i-0fff", "m5.large", NULL);
+    create_pod(f, "a", "100m", NULL);
+    advance(f, 3.1);
+    advance(f, 2.1);
+    advance(f, 0.3);
+    assert_string_equal(pod_node(f, "a"), "i-0fff");
+    hoist_apierr e;
+    assert_int_equal(hoist_apistore_evict(f->store, "default", "a", &e), 0);
+    json_t *p = hoist_apistore_get(f->store, res("pods"), "default", "a");
+    assert_non_null(p);
+    assert_non_null(json_object_get(json_object_get(p, "metadata"), "deletionTimestamp"));
+    advance(f, 0.9);
+    assert_non_null(hoist_apistore_get(f->store, res("pods"), "default", "a"));
+    advance(f, 0.2);
+    assert_null(hoist_apistore_get(f->store, res("pods"), "default", "a"));
+
+    /* bound to a Node nobody has: the pod GC's part, at once */
+    create_pod(f, "b", "100m", "other-scheduler");
+    json_decref(hoist_apistore_bind(f->store, "default", "b", "ghost", &e));
+    json_decref(hoist_apistore_delete(f->store, res("pods"), "default", "b", NULL,
+                                      HOIST_APISTORE_GRACE_DEFAULT, &e));
+    assert_non_null(hoist_apistore_get(f->store, res("pods"), "default", "b"));
+    advance(f, 0);
+    assert_null(hoist_apistore_get(f->store, res("pods"), "default", "b"));
 }
 
 static void test_speed_divides_delays(void **state)
@@ -427,6 +461,7 @@ static void test_speed_divides_delays(void **state)
     assert_int_equal(hoist_world_compute_delays(&cfg, &d, &err), 0);
     assert_int_equal(d.register_ms, 400);
     assert_int_equal(d.ready_ms, HOIST_WORLD_READY_DELAY_MS / 10);
+    assert_int_equal(d.pod_shutdown_ms, HOIST_WORLD_POD_SHUTDOWN_MS / 10);
     assert_int_equal(d.node_grace_ms, HOIST_WORLD_NODE_GRACE_MS / 10);
     assert_int_equal(d.schedule_interval_ms, HOIST_WORLD_SCHEDULE_INTERVAL_MS / 10);
     cfg.speed = 0.5;
@@ -732,6 +767,8 @@ int main(void)
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_terminate_not_ready_pods_gone, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_node_deleted_pods_collected, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_evicted_pod_terminates_then_goes, fx_setup,
+                                        fx_teardown),
         cmocka_unit_test(test_speed_divides_delays),
         cmocka_unit_test_setup_teardown(test_world_at_speed_registers_sooner, fx_setup,
                                         fx_teardown),
