@@ -67,6 +67,12 @@
  *             spot machine only when its NodePool opts in with the
  *             annotation hoist.dev/spot-to-spot-consolidation: "true" (spot
  *             prices move; Karpenter gates it the same way).
+ *             No oscillation: every removal or replacement lowers the
+ *             price of the machines it touches (by all of it, or by at
+ *             least 15 % and $0.002/h) with the pods they hold, and none
+ *             ever splits one node into several, so consolidation alone
+ *             can never come back to a state it left; only new pods buy
+ *             machines again.
  * PodDisruptionBudgets: a voluntary candidate (not EXPIRED) is held back
  * when a healthy pod on it is selected by a PDB that allows no more
  * disruptions now (model/pdb_eval.h), counting one disruption per node
