@@ -674,10 +674,12 @@ static const char *pod_blocks(hoist_arena *a, const hoist_pod *p, bool *oom)
     return s;
 }
 
-/* Whether the pods of the nodes named in gone[0..n) all fit on the other
- * Ready nodes now: 1 yes, 0 no, -1 with err. */
-static int fits_elsewhere(decide_ctx *x, const hoist_usage *usage, const char *const *gone,
-                          size_t n, hoist_err *err)
+/* Plan the pods of the nodes named in gone[0..n) as if those were gone:
+ * onto the other Ready nodes only (existing_only), or onto them plus new
+ * machines. Counts the plan. 0 with *plan filled (the caller frees it), -1
+ * with err. */
+static int plan_without(decide_ctx *x, const hoist_usage *usage, const char *const *gone,
+                        size_t n, bool existing_only, hoist_plan *plan, hoist_err *err)
 {
     /* a view of the snapshot with the usage index the planner needs; the
      * planner may intern resource names into its copy of the table */
@@ -685,19 +687,29 @@ static int fits_elsewhere(decide_ctx *x, const hoist_usage *usage, const char *c
     view.usage = usage;
     hoist_plan_options po;
     memset(&po, 0, sizeof po);
-    po.existing_only = true;
+    po.existing_only = existing_only;
     po.without = gone;
     po.n_without = n;
-    hoist_plan plan;
-    int rc = hoist_plan_compute(&view, x->opts->catalog, &po, &plan, err);
+    int rc = hoist_plan_compute(&view, x->opts->catalog, &po, plan, err);
     for (int i = x->o->names.count; i < view.names.count; i++)
         free(view.names.names[i]);
     if (rc < 0)
         return -1;
-    rc = plan.n_unschedulable == 0;
-    hoist_plan_free(&plan);
     x->out->underutilized_plans++;
-    return rc;
+    return 0;
+}
+
+/* Whether the pods of the nodes named in gone[0..n) all fit on the other
+ * Ready nodes now: 1 yes, 0 no, -1 with err. */
+static int fits_elsewhere(decide_ctx *x, const hoist_usage *usage, const char *const *gone,
+                          size_t n, hoist_err *err)
+{
+    hoist_plan plan;
+    if (plan_without(x, usage, gone, n, true, &plan, err) < 0)
+        return -1;
+    int fits = plan.n_unschedulable == 0;
+    hoist_plan_free(&plan);
+    return fits;
 }
 
 /* The most nodes one replacement may take (Karpenter looks at up to 100
@@ -732,19 +744,9 @@ static int plan_group(decide_ctx *x, const hoist_usage *usage, const sort_item *
             !x->pools[ni->pool].np->spot_to_spot)
             spot_no_opt_in = true;
     }
-    hoist_objects view = *x->o;
-    view.usage = usage;
-    hoist_plan_options po;
-    memset(&po, 0, sizeof po);
-    po.without = gone;
-    po.n_without = k;
     hoist_plan plan;
-    int rc = hoist_plan_compute(&view, x->opts->catalog, &po, &plan, err);
-    for (int i = x->o->names.count; i < view.names.count; i++)
-        free(view.names.names[i]);
-    if (rc < 0)
+    if (plan_without(x, usage, gone, k, false, &plan, err) < 0)
         return -1;
-    x->out->underutilized_plans++;
     g->n_claims = plan.n_claims;
     g->new_price = plan.cost_per_hour;
     if (plan.n_unschedulable == 0 && plan.n_claims == 0) {
