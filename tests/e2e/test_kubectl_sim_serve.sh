@@ -146,9 +146,14 @@ out=$(K patch pod running -n shop --type merge \
 out=$(K delete pod running -n shop --wait=false 2>&1) || fail "delete --wait=false: $out"
 out=$(K get pod running -n shop 2>&1) || fail "get a terminating pod: $out"
 has "Terminating" "$out" "get a terminating pod"
-sleep 1.5
-out=$(K get pod running -n shop -o jsonpath='{.metadata.deletionGracePeriodSeconds}' 2>&1)
-[ "$out" = "0" ] || fail "the kubelet did not delete the pod with grace 0: '$out'"
+i=0
+while :; do
+    out=$(K get pod running -n shop -o jsonpath='{.metadata.deletionGracePeriodSeconds}' 2>&1)
+    [ "$out" = "0" ] && break
+    i=$((i + 1))
+    [ $i -gt 100 ] && { fail "the kubelet did not delete the pod with grace 0: '$out'"; break; }
+    sleep 0.1
+done
 out=$(K patch pod running -n shop --type merge -p '{"metadata":{"finalizers":null}}' 2>&1) ||
     fail "remove the finalizer: $out"
 out=$(K get pod running -n shop 2>&1) && fail "the pod stayed without its finalizer: $out"
