@@ -920,6 +920,7 @@ static void run_scheduler(sim *s)
         char key[520];
         snprintf(key, sizeof key, "%s/%s", binds[i].ns, binds[i].name);
         hoist_report_pod_bound(s->report, s->now, key, binds[i].node);
+        slog(s, "bound %s to %s", key, binds[i].node);
         s->stats->binds++;
     }
     free(binds);
