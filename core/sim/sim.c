@@ -907,11 +907,12 @@ static void run_scheduler(sim *s)
         }
     hoist_plan_free(&plan);
     for (size_t i = 0; i < n; i++) {
-        if (hoist_cluster_bind(&s->world, binds[i].ns, binds[i].name, binds[i].node) != 0)
+        json_t *pod = NULL;
+        if (hoist_cluster_bind_object(&s->world, binds[i].ns, binds[i].name, binds[i].node,
+                                      &pod) != 0)
             continue;
         if (hoist_sim_pdbs_changed(&s->pdbs, &s->world, "Pod", binds[i].ns, binds[i].name) < 0)
             slog(s, "PodDisruptionBudget counts: out of memory (rebuilt at the next change)");
-        json_t *pod = world_json(s, "Pod", binds[i].ns, binds[i].name);
         if (pod) {
             deliver(s, HOIST_OBJECT_UPDATE, pod,
                     hoist_cluster_text(&s->world, "Pod", binds[i].ns, binds[i].name));

@@ -683,6 +683,14 @@ static json_t *child_object(json_t *obj, const char *field)
 
 int hoist_cluster_bind(hoist_cluster *c, const char *ns, const char *name, const char *node)
 {
+    return hoist_cluster_bind_object(c, ns, name, node, NULL);
+}
+
+int hoist_cluster_bind_object(hoist_cluster *c, const char *ns, const char *name,
+                              const char *node, json_t **bound)
+{
+    if (bound)
+        *bound = NULL;
     size_t pos = lookup(c, "Pod", K_POD, ns, name);
     if (pos == NO_ENTRY || c->entries[pos].bound || !node)
         return 1;
@@ -707,7 +715,10 @@ int hoist_cluster_bind(hoist_cluster *c, const char *ns, const char *name, const
         rc = put(c, obj, K_POD, "Pod", jns, jname, text, &err);
     else
         free(text);
-    json_decref(obj);
+    if (rc >= 0 && bound)
+        *bound = obj; /* the caller's now: it need not parse the text again */
+    else
+        json_decref(obj);
     return rc < 0 ? -1 : 0;
 }
 

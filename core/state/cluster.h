@@ -156,6 +156,12 @@ size_t hoist_cluster_clear_nominations_to(hoist_cluster *c, const char *node);
  * scheduler uses this; the daemon sees bindings as update events instead).
  * Returns 0, 1 when the pod is unknown or already bound, -1 when out of memory. */
 int hoist_cluster_bind(hoist_cluster *c, const char *ns, const char *name, const char *node);
+/* As hoist_cluster_bind; on 0, *bound (when not NULL) gets the bound pod as
+ * JSON (a new reference the caller owns; its compact text is
+ * hoist_cluster_text's), so a caller passing the change on need not parse
+ * the text again. *bound is NULL on any other return. */
+int hoist_cluster_bind_object(hoist_cluster *c, const char *ns, const char *name,
+                              const char *node, json_t **bound);
 
 /* The current compact JSON text of an object (borrowed, valid until the next
  * mutating call), or NULL. kind as in the object ("Pod", "Node", ...); ns NULL

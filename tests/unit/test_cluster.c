@@ -610,6 +610,38 @@ static void test_bind_ends_nomination(void **state)
     hoist_cluster_free(&c);
 }
 
+static void test_bind_object_hands_back_the_bound_pod(void **state)
+{
+    (void)state;
+    hoist_cluster c;
+    hoist_cluster_init(&c);
+    add_pod(&c, "shop", "web", "1", "a", NULL);
+    json_t *bound = (json_t *)1;
+    assert_int_equal(hoist_cluster_bind_object(&c, "shop", "web", "node-2", &bound), 0);
+    assert_non_null(bound);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(bound, "spec"),
+                                                          "nodeName")),
+                        "node-2");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(bound, "status"),
+                                                          "phase")),
+                        "Running");
+    /* the object handed back is exactly the stored text */
+    char *dumped = json_dumps(bound, JSON_COMPACT);
+    assert_non_null(dumped);
+    assert_string_equal(dumped, hoist_cluster_text(&c, "Pod", "shop", "web"));
+    free(dumped);
+    json_decref(bound);
+    /* already bound, unknown: nothing handed back */
+    bound = (json_t *)1;
+    assert_int_equal(hoist_cluster_bind_object(&c, "shop", "web", "node-3", &bound), 1);
+    assert_null(bound);
+    bound = (json_t *)1;
+    assert_int_equal(hoist_cluster_bind_object(&c, "shop", "ghost", "node-3", &bound), 1);
+    assert_null(bound);
+    assert_string_equal(hoist_cluster_find_pod(&c, "shop", "web")->node_name, "node-2");
+    hoist_cluster_free(&c);
+}
+
 static void test_bind_without_status(void **state)
 {
     (void)state;
@@ -1047,6 +1079,7 @@ int main(void)
         cmocka_unit_test(test_bad_envelopes),
         cmocka_unit_test(test_nomination),
         cmocka_unit_test(test_bind_ends_nomination),
+        cmocka_unit_test(test_bind_object_hands_back_the_bound_pod),
         cmocka_unit_test(test_bind_without_status),
         cmocka_unit_test(test_clear_nominations_to),
         cmocka_unit_test(test_swap_remove_keeps_index),
