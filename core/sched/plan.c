@@ -1111,15 +1111,25 @@ typedef struct placement {
 } placement;
 
 /* Can pod sp go on existing node b? */
+/* An existing node's own rejection (cordoned, full, wrong labels): nobody
+ * reads its text (try_place asks only whether it is permanent, and explain()
+ * speaks of NodePools), so none is formatted; this runs for every node a
+ * pending pod is tried on. */
+static bool reject_node(sched *s)
+{
+    s->why = "node rejected";
+    s->why_permanent = true;
+    s->why_code = WHY_OTHER;
+    return false;
+}
+
 static bool node_ok(sched *s, spod *sp, int level, bin *b, placement *pl)
 {
     const hoist_node *n = b->node;
     if (n->unschedulable)
-        return reject(s, true, "node %s is cordoned", n->name);
-    char short_of[MISFIT_LEN];
+        return reject_node(s);
     if (!fits(&sp->pod->requests, &b->used, &b->cap))
-        return reject(s, true, "node %s: not enough %s", n->name,
-                      misfit(s, &sp->pod->requests, &b->used, &b->cap, short_of));
+        return reject_node(s);
     if (!taints_ok(s, sp, level, &n->taints, true))
         return false;
     hoist_reqs *alts;
@@ -1134,7 +1144,7 @@ static bool node_ok(sched *s, spod *sp, int level, bin *b, placement *pl)
         pl->b = b;
         return true;
     }
-    return reject(s, true, "node %s does not match the pod's node requirements", n->name);
+    return reject_node(s);
 }
 
 /* How much of a requirement list filter_types must check. */

@@ -456,7 +456,7 @@ static size_t lookup(const hoist_cluster *c, const char *kind, int k, const char
     char *key = key_build(buf, sizeof buf, kind, ns, name);
     if (!key)
         return NO_ENTRY;
-    size_t pos = index_find(c, key, hoist_hash_bytes(key, strlen(key)));
+    size_t pos = index_find(c, key, hoist_hash_str(key, NULL));
     key_release(key, buf);
     return pos;
 }
@@ -499,7 +499,7 @@ static int put(hoist_cluster *c, const json_t *obj, int k, const char *kind, con
         free(text);
         return oom(c, err);
     }
-    uint64_t h = hoist_hash_bytes(key, strlen(key));
+    uint64_t h = hoist_hash_str(key, NULL);
     size_t pos = index_find(c, key, h);
     if (pos != NO_ENTRY && strcmp(c->entries[pos].text, text) == 0) {
         /* the same version again (a resync): nothing changes */

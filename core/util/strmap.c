@@ -15,6 +15,20 @@ uint64_t hoist_hash_bytes(const void *p, size_t n)
     return h;
 }
 
+uint64_t hoist_hash_str(const char *str, size_t *len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    uint64_t h = 1469598103934665603ull;
+    size_t i = 0;
+    for (; s[i]; i++) {
+        h ^= s[i];
+        h *= 1099511628211ull;
+    }
+    if (len)
+        *len = i;
+    return h;
+}
+
 void hoist_strmap_init(hoist_strmap *m)
 {
     m->n = 0;
@@ -50,7 +64,7 @@ bool hoist_strmap_get(const hoist_strmap *m, const char *key, int64_t *value)
 {
     if (m->cap == 0)
         return false;
-    const hoist_strmap_slot *s = find_slot(m, key, hoist_hash_bytes(key, strlen(key)));
+    const hoist_strmap_slot *s = find_slot(m, key, hoist_hash_str(key, NULL));
     if (!s->key)
         return false;
     if (value)
@@ -80,7 +94,7 @@ int hoist_strmap_put(hoist_strmap *m, const char *key, int64_t value)
 {
     if ((m->n + 1) * 4 > m->cap * 3 && grow(m) < 0)
         return -1;
-    uint64_t h = hoist_hash_bytes(key, strlen(key));
+    uint64_t h = hoist_hash_str(key, NULL);
     hoist_strmap_slot *s = find_slot(m, key, h);
     if (!s->key) {
         s->key = key;
@@ -95,7 +109,7 @@ bool hoist_strmap_del(hoist_strmap *m, const char *key)
 {
     if (m->cap == 0)
         return false;
-    hoist_strmap_slot *s = find_slot(m, key, hoist_hash_bytes(key, strlen(key)));
+    hoist_strmap_slot *s = find_slot(m, key, hoist_hash_str(key, NULL));
     if (!s->key)
         return false;
     /* backward-shift deletion: move later keys of the same run into the hole

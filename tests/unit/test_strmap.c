@@ -75,11 +75,28 @@ static void test_random_against_reference(void **state)
     hoist_strmap_free(&m);
 }
 
+static void test_hash_str_is_hash_bytes(void **state)
+{
+    (void)state;
+    const char *cases[] = {"", "a", "node-1", "Pod\x1fweb/frontend-7d9f",
+                           "topology.kubernetes.io/zone"};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t len = 12345;
+        assert_true(hoist_hash_str(cases[i], &len) ==
+                    hoist_hash_bytes(cases[i], strlen(cases[i])));
+        assert_int_equal(len, strlen(cases[i]));
+        assert_true(hoist_hash_str(cases[i], NULL) ==
+                    hoist_hash_bytes(cases[i], strlen(cases[i])));
+    }
+    assert_true(hoist_hash_str("ab", NULL) != hoist_hash_str("ba", NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_put_get_replace),
         cmocka_unit_test(test_random_against_reference),
+        cmocka_unit_test(test_hash_str_is_hash_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
