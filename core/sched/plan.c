@@ -2064,6 +2064,8 @@ static int dedupe_requirements(sched *s)
     hoist_strmap_init(&seen);
     for (size_t i = 0; i < s->n_pods; i++) {
         spod *sp = &s->pods[i];
+        if (sp->invalid)
+            continue; /* never placed: its arrays are never compared */
         char *text = hoist_arena_sprintf(s->a, "%zu/%zu", sp->n_alts, sp->n_pref_terms);
         for (size_t a = 0; text && a < sp->n_alts; a++)
             text = append_reqs(s, text, &sp->alts[a]);
@@ -2414,6 +2416,67 @@ static int setup_bins(sched *s)
     return 0;
 }
 
+/* A scheduler's pass (existing_only) places pods on existing nodes only; a
+ * pod fits a node only with room for every request, and placing pods only
+ * takes room. So a pending pod without room on any node it could be bound
+ * to (ready != 0, not cordoned, not taken away) at the start is never
+ * placed: mark it left out now with the reason explain() would give and
+ * spare it the placement work (most pending pods while machines boot).
+ * Pods of one shape are checked once. 0, or -1 when out of memory. */
+#define LEAVE_OUT_SHAPES 32
+static int leave_out_unfittable(sched *s)
+{
+    size_t n_nodes = 0;
+    const hoist_node **nodes = calloc(s->o->n_nodes + 1, sizeof *nodes);
+    const hoist_resources **used = calloc(s->o->n_nodes + 1, sizeof *used);
+    if (!nodes || !used) {
+        free(nodes);
+        free(used);
+        return oom(s);
+    }
+    static const hoist_resources none;
+    for (size_t i = 0; i < s->o->n_nodes; i++) {
+        const hoist_node *n = s->o->nodes[i];
+        if (n->ready == 0 || n->unschedulable ||
+            ((s->n_without || s->n_avoid) && planned_gone(s, n->name)))
+            continue;
+        const hoist_node_usage *u = hoist_usage_of(s->o->usage, n->name);
+        nodes[n_nodes] = n;
+        used[n_nodes++] = u ? &u->requested : &none;
+    }
+    struct {
+        const hoist_resources *req;
+        bool fits;
+    } shapes[LEAVE_OUT_SHAPES];
+    size_t n_shapes = 0;
+    for (size_t i = 0; i < s->n_pods; i++) {
+        spod *sp = &s->pods[i];
+        if (sp->invalid || sp->pod->placeholder)
+            continue;
+        const hoist_resources *req = &sp->pod->requests;
+        size_t k = 0;
+        while (k < n_shapes && memcmp(shapes[k].req, req, sizeof *req) != 0)
+            k++;
+        bool fits_some;
+        if (k < n_shapes) {
+            fits_some = shapes[k].fits;
+        } else {
+            fits_some = false;
+            for (size_t j = 0; j < n_nodes && !fits_some; j++)
+                fits_some = fits(req, used[j], &nodes[j]->allocatable);
+            if (n_shapes < LEAVE_OUT_SHAPES) {
+                shapes[n_shapes].req = req;
+                shapes[n_shapes++].fits = fits_some;
+            }
+        }
+        if (!fits_some)
+            sp->invalid = explain(s, sp);
+    }
+    free(nodes);
+    free(used);
+    return 0;
+}
+
 /* Intern the domain values known up front: zones and capacity types of
  * every offering, and each topology key's values on existing nodes. */
 static int intern_domains(sched *s)
@@ -2576,6 +2639,8 @@ static int plan_pass(hoist_objects *o, const hoist_catalog *c, const hoist_plan_
     for (size_t i = 0; i < s.n_pods; i++)
         if (setup_pod(&s, &s.pods[i]) < 0)
             goto done;
+    if (s.existing_only && leave_out_unfittable(&s) < 0)
+        goto done;
     /* groups of anti-affinity that running pods hold exist before the index */
     for (size_t i = 0; o->usage->n_anti_affinity && i < o->n_pods; i++) {
         const hoist_pod *p = o->pods[i];
@@ -2590,6 +2655,8 @@ static int plan_pass(hoist_objects *o, const hoist_catalog *c, const hoist_plan_
         goto done;
     }
     for (size_t i = 0; i < s.n_pods; i++) {
+        if (s.pods[i].invalid)
+            continue; /* never placed: the groups it matches do not matter */
         s.pods[i].n_matches = hoist_topology_matching(&s.topo, s.pods[i].pod, &s.pods[i].matches);
         if (s.pods[i].n_matches < 0) {
             oom(&s);

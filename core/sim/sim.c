@@ -878,6 +878,13 @@ static void run_scheduler(sim *s)
     s->sched_last = s->now;
     s->sched_dirty = false;
     hoist_objects *o = hoist_cluster_objects(&s->world);
+    if (o->usage && !hoist_usage_room_for_waiting(o->usage, o)) {
+        /* no Ready node has room for even the smallest pending request:
+         * the pass would bind nothing (most runs while pods wait for new
+         * machines) */
+        s->stats->scheduler_skipped++;
+        return;
+    }
     hoist_plan_options opts;
     memset(&opts, 0, sizeof opts);
     opts.existing_only = true;

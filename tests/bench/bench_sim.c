@@ -165,6 +165,8 @@ int main(int argc, char **argv)
     printf("  events %llu (trace %llu), autoscaler steps %llu, scheduler runs %llu\n",
            (unsigned long long)st.events, (unsigned long long)st.trace_events,
            (unsigned long long)st.autoscaler_steps, (unsigned long long)st.scheduler_runs);
+    printf("  scheduler runs without a pass (nothing could fit) %llu\n",
+           (unsigned long long)st.scheduler_skipped);
     printf("  wall time %.2f s (target < 30 s, goal 10 s) -> %s\n", took,
            took < 10 ? "goal met" : took < 30 ? "target met" : "NOT met");
     double rss = peak_rss_mb();
