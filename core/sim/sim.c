@@ -333,7 +333,7 @@ static void deliver(sim *s, hoist_object_op op, const json_t *obj, const char *t
 {
     if (!s->as_ready)
         return;
-    hoist_object_event oe = {op, obj, text};
+    hoist_object_event oe = {op, obj, text, false};
     s->as.observe(s->as.ctx, &oe);
     s->as_dirty = true;
 }
@@ -348,7 +348,10 @@ static json_t *world_json(sim *s, const char *kind, const char *ns, const char *
 /* Apply obj to the world and pass it on. */
 static int world_apply(sim *s, hoist_object_op op, const json_t *obj)
 {
-    hoist_object_event oe = {.op = op, .object = obj};
+    /* keep: no caller changes obj after applying it (trace objects, the
+     * rebuilt pods of unbind, nodes), so the world may keep pending pods'
+     * objects and bind them without parsing their text */
+    hoist_object_event oe = {.op = op, .object = obj, .keep = true};
     hoist_err err = {{0}};
     if (hoist_cluster_apply(&s->world, &oe, &err) < 0) {
         slog(s, "world refused an object: %s", err.msg);

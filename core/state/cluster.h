@@ -73,6 +73,10 @@ typedef struct hoist_object_event {
     const char *text;       /* optional, borrowed: `object` as compact JSON text
                                (json_dumps with JSON_COMPACT) when the producer has
                                it already; saves the store a dump. NULL: dumped */
+    bool keep;              /* the producer never changes `object` afterwards: the
+                               store may keep a reference to a pending pod's object
+                               until it is bound, replaced or deleted, so that
+                               hoist_cluster_bind need not parse its text */
 } hoist_object_event;
 
 /* Counters (monotonic). */
