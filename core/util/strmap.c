@@ -17,15 +17,24 @@ uint64_t hoist_hash_bytes(const void *p, size_t n)
 
 uint64_t hoist_hash_str(const char *str, size_t *len)
 {
-    const unsigned char *s = (const unsigned char *)str;
-    uint64_t h = 1469598103934665603ull;
-    size_t i = 0;
-    for (; s[i]; i++) {
-        h ^= s[i];
-        h *= 1099511628211ull;
-    }
+    size_t n = strlen(str);
     if (len)
-        *len = i;
+        *len = n;
+    /* eight bytes a step (FNV-1a takes one), then a full avalanche, since
+     * the maps index by the low bits */
+    const unsigned char *s = (const unsigned char *)str;
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n, w;
+    for (; n >= 8; s += 8, n -= 8) {
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    w = 0;
+    memcpy(&w, s, n);
+    h = (h ^ w) * 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
     return h;
 }
 

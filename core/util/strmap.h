@@ -24,8 +24,9 @@ typedef struct hoist_strmap {
 
 /* FNV-1a 64 of n bytes. */
 uint64_t hoist_hash_bytes(const void *p, size_t n);
-/* hoist_hash_bytes of a string's bytes (no terminator) in one pass; *len
- * (when not NULL) gets strlen(s). */
+/* A fast hash of a string's bytes (not hoist_hash_bytes' value: nothing
+ * may keep it beyond the process); *len (when not NULL) gets strlen(s).
+ * The maps here and the cluster store's index use it. */
 uint64_t hoist_hash_str(const char *s, size_t *len);
 
 /* Prepare an empty map (allocates nothing). */
