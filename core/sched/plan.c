@@ -527,6 +527,21 @@ static double cheapest_price(const hoist_pool_type *pt)
 
 /* Mark pool pl's efficient types: judged on cpu, memory and the first two
  * extended resources any type has (GPUs), with the DaemonSets deducted. */
+typedef struct price_index {
+    double price;
+    size_t index;
+} price_index;
+
+static int compare_price_index(const void *pa, const void *pb)
+{
+    const price_index *a = pa, *b = pb;
+    if (a->price < b->price)
+        return -1;
+    if (b->price < a->price)
+        return 1;
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
 static int mark_efficient(sched *s, pool *pl)
 {
     size_t n = pl->pt.n;
@@ -586,16 +601,16 @@ sort:
     pl->by_price = hoist_arena_calloc(s->a, n, sizeof *pl->by_price);
     if (!pl->by_price)
         return oom(s);
+    /* by price, then index (a total order: any sort gives the same list) */
+    price_index *pi = malloc(n * sizeof *pi);
+    if (!pi)
+        return oom(s);
     for (size_t t = 0; t < n; t++)
-        pl->by_price[t] = t;
-    /* insertion sort by price, then index: n is a few hundred, once per pass */
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = i; j > 0 && pl->price[pl->by_price[j]] < pl->price[pl->by_price[j - 1]];
-             j--) {
-            size_t x = pl->by_price[j];
-            pl->by_price[j] = pl->by_price[j - 1];
-            pl->by_price[j - 1] = x;
-        }
+        pi[t] = (price_index){pl->price[t], t};
+    qsort(pi, n, sizeof *pi, compare_price_index);
+    for (size_t t = 0; t < n; t++)
+        pl->by_price[t] = pi[t].index;
+    free(pi);
     return 0;
 }
 
@@ -673,11 +688,13 @@ static int setup_pools(sched *s)
             return oom(s);
         if (hoist_reqs_intersect(s->a, &pl->reqs, &lr, &merged, NULL) == 0)
             pl->reqs = merged;
-        for (size_t nd = 0; nd < s->o->n_nodes; nd++) {
-            const char *np = node_pool_name(s->o->nodes[nd]);
-            if (np && strcmp(np, pl->np->name) == 0)
-                hoist_resources_add(&pl->usage, &s->o->nodes[nd]->capacity);
-        }
+    }
+    /* each pool's nodes' capacity (limits): one label lookup per node */
+    for (size_t nd = 0; s->n_pools && nd < s->o->n_nodes; nd++) {
+        const char *np = node_pool_name(s->o->nodes[nd]);
+        for (size_t i = 0; np && i < s->n_pools; i++)
+            if (strcmp(np, s->pools[i].np->name) == 0)
+                hoist_resources_add(&s->pools[i].usage, &s->o->nodes[nd]->capacity);
     }
     return 0;
 }
