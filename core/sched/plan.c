@@ -1,6 +1,7 @@
 /* sched/plan.c - the provisioning decision; see plan.h. */
 #include "sched/plan.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -73,7 +74,13 @@ struct bin {
     size_t n_pods, cap_pods;
     int32_t *pods;                /* pending pods placed here */
     bool has_real;                /* some real (not placeholder) pod is placed here */
+    const int *dom;               /* nodes: the domain id under each topology key known
+                                     when the pass began (DOM_UNKNOWN: look it up) */
+    size_t n_dom;
 };
+
+/* bin.dom's "not recorded": bin_domain looks the label up. */
+#define DOM_UNKNOWN INT_MIN
 
 /* One constraint of a pending pod on a topology group. */
 typedef struct pod_constraint {
@@ -154,6 +161,9 @@ typedef struct sched {
     size_t n_avoid;
     match_memo *memo;             /* open addressing by labels_hash */
     size_t n_memo, cap_memo;      /* cap: a power of two, or 0 */
+    int *node_dom;                /* per node of o (in order), per topology key known at
+                                     intern_domains: its domain id (see bin.dom) */
+    size_t node_dom_keys;
 } sched;
 
 #define WORD_BITS 64
@@ -802,6 +812,8 @@ static int bin_domain(const bin *b, hoist_topo_key *k)
     if (k->hostname)
         return b->id;
     const char *v;
+    if (b->node && k->index < b->n_dom && b->dom[k->index] != DOM_UNKNOWN)
+        return b->dom[k->index]; /* what the lookup below gave in intern_domains */
     if (b->node) {
         v = hoist_labels_get(&b->node->labels, k->key);
         return v ? hoist_topo_value_id(k, v) : -2;
@@ -2409,6 +2421,8 @@ static int setup_bins(sched *s)
             if (!b)
                 return oom(s);
             b->node = n;
+            b->dom = s->node_dom ? &s->node_dom[i * s->node_dom_keys] : NULL;
+            b->n_dom = s->node_dom ? s->node_dom_keys : 0;
             b->in_flight = !ready;
             b->name = n->name;
             b->cap = n->allocatable;
@@ -2540,14 +2554,23 @@ static int intern_domains(sched *s)
         claim_bounds(pl->capped);
         refresh_open_values(s, pl->capped);
     }
-    for (size_t k = 0; k < s->topo.n_keys; k++) {
+    /* each node's domain under each key, recorded for bin_domain */
+    size_t nk = s->topo.n_keys;
+    s->node_dom = hoist_arena_alloc(s->a, (s->o->n_nodes * nk + 1) * sizeof *s->node_dom);
+    if (!s->node_dom)
+        return oom(s);
+    for (size_t i = 0; i < s->o->n_nodes * nk; i++)
+        s->node_dom[i] = DOM_UNKNOWN;
+    s->node_dom_keys = nk;
+    for (size_t k = 0; k < nk; k++) {
         hoist_topo_key *key = s->topo.keys[k];
         if (key->hostname)
             continue;
         for (size_t i = 0; i < s->o->n_nodes; i++) {
             const char *v = hoist_labels_get(&s->o->nodes[i]->labels, key->key);
-            if (v)
-                hoist_topo_value_id(key, v);
+            int id = v ? hoist_topo_value_id(key, v) : -2;
+            if (id >= 0 || id == -2)
+                s->node_dom[i * nk + key->index] = id;
         }
         for (size_t i = 0; i < s->n_pools; i++) {
             const char *v = hoist_labels_get(&s->pools[i].labels, key->key);

@@ -17,7 +17,7 @@ static bool reserve(out *o, size_t more)
 {
     if (o->len + more + 1 <= o->cap)
         return true;
-    size_t cap = o->cap ? o->cap : 256;
+    size_t cap = o->cap ? o->cap : 1024; /* a pod's text fits */
     while (cap < o->len + more + 1)
         cap *= 2;
     char *s = realloc(o->s, cap);
