@@ -1201,6 +1201,16 @@ static size_t filter_types(const sched *s, const pool *pl, const uint64_t *from,
 {
     uint64_t zones = check ? allowed_zones(s, rs) : 0;
     unsigned cts = check ? allowed_cts(rs) : 0;
+    /* fits(req, used, avail) for every type: only the slots req asks for,
+     * their used + req summed once */
+    int slot[HOIST_RES_MAX];
+    hoist_milli need[HOIST_RES_MAX];
+    int n_slots = 0;
+    for (int i = 0; i < HOIST_RES_MAX; i++)
+        if (req->v[i]) {
+            slot[n_slots] = i;
+            need[n_slots++] = used->v[i] + req->v[i];
+        }
     size_t n = 0;
     for (size_t w = 0; w < pl->words; w++) {
         uint64_t bits = from[w];
@@ -1209,7 +1219,10 @@ static size_t filter_types(const sched *s, const pool *pl, const uint64_t *from,
             int bit = __builtin_ctzll(bits);
             bits &= bits - 1;
             size_t t = w * WORD_BITS + (size_t)bit;
-            if (!fits(req, used, &pl->avail[t]))
+            bool fit = true;
+            for (int k = 0; k < n_slots && fit; k++)
+                fit = need[k] <= pl->avail[t].v[slot[k]];
+            if (!fit)
                 continue;
             if (check) {
                 bool offered = false;
