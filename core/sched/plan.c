@@ -2460,34 +2460,16 @@ static int setup_bins(sched *s)
     return 0;
 }
 
-/* A scheduler's pass (existing_only) places pods on existing nodes only; a
- * pod fits a node only with room for every request, and placing pods only
- * takes room. So a pending pod without room on any node it could be bound
- * to (ready != 0, not cordoned, not taken away) at the start is never
+/* A scheduler's pass (existing_only) places pods on Ready nodes only (the
+ * bins of nodes not in flight; cordoned ones refuse every pod); a pod fits
+ * a node only with room for every request, and placing pods only takes
+ * room. So a pending pod without room on any such bin at the start is never
  * placed: mark it left out now with the reason explain() would give and
  * spare it the placement work (most pending pods while machines boot).
- * Pods of one shape are checked once. 0, or -1 when out of memory. */
+ * Pods of one shape are checked once. Runs after setup_bins. */
 #define LEAVE_OUT_SHAPES 32
-static int leave_out_unfittable(sched *s)
+static void leave_out_unfittable(sched *s)
 {
-    size_t n_nodes = 0;
-    const hoist_node **nodes = calloc(s->o->n_nodes + 1, sizeof *nodes);
-    const hoist_resources **used = calloc(s->o->n_nodes + 1, sizeof *used);
-    if (!nodes || !used) {
-        free(nodes);
-        free(used);
-        return oom(s);
-    }
-    static const hoist_resources none;
-    for (size_t i = 0; i < s->o->n_nodes; i++) {
-        const hoist_node *n = s->o->nodes[i];
-        if (n->ready == 0 || n->unschedulable ||
-            ((s->n_without || s->n_avoid) && planned_gone(s, n->name)))
-            continue;
-        const hoist_node_usage *u = hoist_usage_of(s->o->usage, n->name);
-        nodes[n_nodes] = n;
-        used[n_nodes++] = u ? &u->requested : &none;
-    }
     struct {
         const hoist_resources *req;
         bool fits;
@@ -2506,8 +2488,11 @@ static int leave_out_unfittable(sched *s)
             fits_some = shapes[k].fits;
         } else {
             fits_some = false;
-            for (size_t j = 0; j < n_nodes && !fits_some; j++)
-                fits_some = fits(req, used[j], &nodes[j]->allocatable);
+            for (size_t j = 0; j < s->n_bins && !fits_some; j++) {
+                const bin *b = s->bins[j];
+                fits_some = b->node && !b->in_flight && !b->node->unschedulable &&
+                            fits(req, &b->used, &b->cap);
+            }
             if (n_shapes < LEAVE_OUT_SHAPES) {
                 shapes[n_shapes].req = req;
                 shapes[n_shapes++].fits = fits_some;
@@ -2516,9 +2501,6 @@ static int leave_out_unfittable(sched *s)
         if (!fits_some)
             sp->invalid = explain(s, sp);
     }
-    free(nodes);
-    free(used);
-    return 0;
 }
 
 /* Intern the domain values known up front: zones and capacity types of
@@ -2692,8 +2674,6 @@ static int plan_pass(hoist_objects *o, const hoist_catalog *c, const hoist_plan_
     for (size_t i = 0; i < s.n_pods; i++)
         if (setup_pod(&s, &s.pods[i]) < 0)
             goto done;
-    if (s.existing_only && leave_out_unfittable(&s) < 0)
-        goto done;
     /* groups of anti-affinity that running pods hold exist before the index */
     for (size_t i = 0; o->usage->n_anti_affinity && i < o->n_pods; i++) {
         const hoist_pod *p = o->pods[i];
@@ -2707,6 +2687,10 @@ static int plan_pass(hoist_objects *o, const hoist_catalog *c, const hoist_plan_
         oom(&s);
         goto done;
     }
+    if (intern_domains(&s) < 0 || setup_bins(&s) < 0)
+        goto done;
+    if (s.existing_only)
+        leave_out_unfittable(&s);
     for (size_t i = 0; i < s.n_pods; i++) {
         if (s.pods[i].invalid)
             continue; /* never placed: the groups it matches do not matter */
@@ -2716,7 +2700,7 @@ static int plan_pass(hoist_objects *o, const hoist_catalog *c, const hoist_plan_
             goto done;
         }
     }
-    if (intern_domains(&s) < 0 || setup_bins(&s) < 0 || dedupe_requirements(&s) < 0)
+    if (dedupe_requirements(&s) < 0)
         goto done;
 
     qsort(s.pods, s.n_pods, sizeof *s.pods, compare_pods);
