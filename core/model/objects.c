@@ -1410,6 +1410,8 @@ uint64_t hoist_pod_labels_hash(const hoist_pod *p)
 
 bool hoist_pod_same_labels(const hoist_pod *a, const hoist_pod *b)
 {
+    if (a == b)
+        return true;
     if (a->labels.n != b->labels.n || strcmp(a->ns ? a->ns : "", b->ns ? b->ns : "") != 0)
         return false;
     for (size_t i = 0; i < a->labels.n; i++)
