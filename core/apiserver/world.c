@@ -190,7 +190,7 @@ static void on_change(void *arg, hoist_api_event_type type, const hoist_api_even
     hoist_object_event oe = {type == HOIST_API_ADDED      ? HOIST_OBJECT_ADD
                              : type == HOIST_API_MODIFIED ? HOIST_OBJECT_UPDATE
                                                           : HOIST_OBJECT_DELETE,
-                             ev->object, NULL};
+                             ev->object, NULL, false};
     hoist_err err = {{0}};
     if (hoist_cluster_apply(&w->mirror, &oe, &err) < 0) {
         w->stats.errors++;

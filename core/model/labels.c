@@ -149,10 +149,25 @@ const char *hoist_label_canonical(const char *key)
 {
     if (!key)
         return NULL;
-    /* every alias starts with 'k', 'f' or 'b': most keys leave here (this runs
-     * for every label lookup) */
-    if (key[0] != 'k' && key[0] != 'f' && key[0] != 'b')
+    /* every alias starts with "karpenter.", "failure-domain." or "beta.":
+     * most keys (kubernetes.io/hostname too) leave here; this runs for every
+     * label lookup */
+    switch (key[0]) {
+    case 'k':
+        if (strncmp(key, "karpenter.", 10) != 0)
+            return key;
+        break;
+    case 'f':
+        if (strncmp(key, "failure-domain.", 15) != 0)
+            return key;
+        break;
+    case 'b':
+        if (strncmp(key, "beta.", 5) != 0)
+            return key;
+        break;
+    default:
         return key;
+    }
     for (size_t i = 0; i < N_ALIASES; i++)
         if (strcmp(key, label_aliases[i].alias) == 0)
             return label_aliases[i].canonical;

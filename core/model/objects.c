@@ -32,17 +32,49 @@ static void path_fit(fpath *p, int n)
         memcpy(p->s + sizeof p->s - 4, "...", 4);
 }
 
+/* Append str to p (holding *len chars of its text so far) as snprintf
+ * would: what fits, NUL-terminated; *len counts every char asked for. */
+static void path_add(fpath *p, size_t *len, const char *str)
+{
+    size_t n = strlen(str);
+    if (*len < sizeof p->s - 1) {
+        size_t room = sizeof p->s - 1 - *len, k = n < room ? n : room;
+        memcpy(p->s + *len, str, k);
+        p->s[*len + k] = '\0';
+    }
+    *len += n;
+}
+
+/* parent.key (key alone when parent is empty), built without printf: paths
+ * are made for every field decoded, errors or not. */
 static fpath path_key(const char *parent, const char *key)
 {
     fpath p;
-    path_fit(&p, snprintf(p.s, sizeof p.s, "%s%s%s", parent, *parent ? "." : "", key));
+    size_t len = 0;
+    p.s[0] = '\0';
+    path_add(&p, &len, parent);
+    if (*parent)
+        path_add(&p, &len, ".");
+    path_add(&p, &len, key);
+    path_fit(&p, len > INT_MAX ? -1 : (int)len);
     return p;
 }
 
 static fpath path_index(const char *parent, size_t i)
 {
     fpath p;
-    path_fit(&p, snprintf(p.s, sizeof p.s, "%s[%zu]", parent, i));
+    char num[32];
+    size_t len = 0, d = sizeof num;
+    num[--d] = '\0';
+    num[--d] = ']';
+    do
+        num[--d] = (char)('0' + i % 10);
+    while ((i /= 10) > 0);
+    num[--d] = '[';
+    p.s[0] = '\0';
+    path_add(&p, &len, parent);
+    path_add(&p, &len, num + d);
+    path_fit(&p, len > INT_MAX ? -1 : (int)len);
     return p;
 }
 
@@ -1378,6 +1410,8 @@ uint64_t hoist_pod_labels_hash(const hoist_pod *p)
 
 bool hoist_pod_same_labels(const hoist_pod *a, const hoist_pod *b)
 {
+    if (a == b)
+        return true;
     if (a->labels.n != b->labels.n || strcmp(a->ns ? a->ns : "", b->ns ? b->ns : "") != 0)
         return false;
     for (size_t i = 0; i < a->labels.n; i++)

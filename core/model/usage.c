@@ -334,3 +334,32 @@ const hoist_node_usage *hoist_usage_of(const hoist_usage *u, const char *name)
     size_t at = name ? slot_find(u, name) : NO_SLOT;
     return at == NO_SLOT ? NULL : &u->slots[at];
 }
+
+bool hoist_usage_room_for_waiting(const hoist_usage *u, const hoist_objects *o)
+{
+    if (u->n_waiting == 0)
+        return false;
+    /* the smallest request of each resource over the waiting pods (0 when
+     * some pod does not ask for it: then it constrains nothing) */
+    hoist_resources least = hoist_usage_waiting(u, 0)->requests;
+    for (size_t i = 1; i < u->n_waiting; i++) {
+        const hoist_resources *r = &hoist_usage_waiting(u, i)->requests;
+        for (int k = 0; k < HOIST_RES_MAX; k++)
+            if (r->v[k] < least.v[k])
+                least.v[k] = r->v[k];
+    }
+    for (size_t i = 0; i < o->n_nodes; i++) {
+        const hoist_node *n = o->nodes[i];
+        if (n->ready == 0 || n->unschedulable)
+            continue;
+        const hoist_node_usage *nu = hoist_usage_of(u, n->name);
+        bool room = true;
+        for (int k = 0; k < HOIST_RES_MAX && room; k++)
+            if (least.v[k] > 0 &&
+                (nu ? nu->requested.v[k] : 0) + least.v[k] > n->allocatable.v[k])
+                room = false;
+        if (room)
+            return true;
+    }
+    return false;
+}

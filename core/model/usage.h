@@ -107,4 +107,14 @@ static inline const hoist_pod *hoist_usage_waiting(const hoist_usage *u, size_t 
  * the next track, forget or reset). */
 const hoist_node_usage *hoist_usage_of(const hoist_usage *u, const char *name);
 
+/* False only when no pod waiting in u can fit on any node of o that a
+ * scheduler could bind to (Ready or without a Ready condition, i.e. ready
+ * != 0, and not cordoned) by resources alone: every such node lacks room
+ * (allocatable minus what its pods request) for the smallest waiting
+ * request of some resource. A pod fits a node only with room for all its
+ * requests, so a false answer means a scheduling pass would bind nothing.
+ * True when some pod waits and such a node may have room. O(waiting pods +
+ * nodes). u must index o's pods. */
+bool hoist_usage_room_for_waiting(const hoist_usage *u, const hoist_objects *o);
+
 #endif

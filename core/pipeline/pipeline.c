@@ -818,7 +818,7 @@ static void apply_event(hoist_pipeline *p, hoist_object_op op, const json_t *obj
                         const char *text)
 {
     p->stats.events++;
-    hoist_object_event ev = {op, obj, text};
+    hoist_object_event ev = {op, obj, text, false};
     hoist_err err = {{0}};
     if (hoist_cluster_apply(&p->cluster, &ev, &err) < 0) {
         p->stats.events_rejected++;

@@ -1,6 +1,7 @@
 /* sched/plan.c - the provisioning decision; see plan.h. */
 #include "sched/plan.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -73,7 +74,13 @@ struct bin {
     size_t n_pods, cap_pods;
     int32_t *pods;                /* pending pods placed here */
     bool has_real;                /* some real (not placeholder) pod is placed here */
+    const int *dom;               /* nodes: the domain id under each topology key known
+                                     when the pass began (DOM_UNKNOWN: look it up) */
+    size_t n_dom;
 };
+
+/* bin.dom's "not recorded": bin_domain looks the label up. */
+#define DOM_UNKNOWN INT_MIN
 
 /* One constraint of a pending pod on a topology group. */
 typedef struct pod_constraint {
@@ -154,6 +161,9 @@ typedef struct sched {
     size_t n_avoid;
     match_memo *memo;             /* open addressing by labels_hash */
     size_t n_memo, cap_memo;      /* cap: a power of two, or 0 */
+    int *node_dom;                /* per node of o (in order), per topology key known at
+                                     intern_domains: its domain id (see bin.dom) */
+    size_t node_dom_keys;
 } sched;
 
 #define WORD_BITS 64
@@ -527,6 +537,21 @@ static double cheapest_price(const hoist_pool_type *pt)
 
 /* Mark pool pl's efficient types: judged on cpu, memory and the first two
  * extended resources any type has (GPUs), with the DaemonSets deducted. */
+typedef struct price_index {
+    double price;
+    size_t index;
+} price_index;
+
+static int compare_price_index(const void *pa, const void *pb)
+{
+    const price_index *a = pa, *b = pb;
+    if (a->price < b->price)
+        return -1;
+    if (b->price < a->price)
+        return 1;
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
 static int mark_efficient(sched *s, pool *pl)
 {
     size_t n = pl->pt.n;
@@ -586,16 +611,16 @@ sort:
     pl->by_price = hoist_arena_calloc(s->a, n, sizeof *pl->by_price);
     if (!pl->by_price)
         return oom(s);
+    /* by price, then index (a total order: any sort gives the same list) */
+    price_index *pi = malloc(n * sizeof *pi);
+    if (!pi)
+        return oom(s);
     for (size_t t = 0; t < n; t++)
-        pl->by_price[t] = t;
-    /* insertion sort by price, then index: n is a few hundred, once per pass */
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = i; j > 0 && pl->price[pl->by_price[j]] < pl->price[pl->by_price[j - 1]];
-             j--) {
-            size_t x = pl->by_price[j];
-            pl->by_price[j] = pl->by_price[j - 1];
-            pl->by_price[j - 1] = x;
-        }
+        pi[t] = (price_index){pl->price[t], t};
+    qsort(pi, n, sizeof *pi, compare_price_index);
+    for (size_t t = 0; t < n; t++)
+        pl->by_price[t] = pi[t].index;
+    free(pi);
     return 0;
 }
 
@@ -673,11 +698,13 @@ static int setup_pools(sched *s)
             return oom(s);
         if (hoist_reqs_intersect(s->a, &pl->reqs, &lr, &merged, NULL) == 0)
             pl->reqs = merged;
-        for (size_t nd = 0; nd < s->o->n_nodes; nd++) {
-            const char *np = node_pool_name(s->o->nodes[nd]);
-            if (np && strcmp(np, pl->np->name) == 0)
-                hoist_resources_add(&pl->usage, &s->o->nodes[nd]->capacity);
-        }
+    }
+    /* each pool's nodes' capacity (limits): one label lookup per node */
+    for (size_t nd = 0; s->n_pools && nd < s->o->n_nodes; nd++) {
+        const char *np = node_pool_name(s->o->nodes[nd]);
+        for (size_t i = 0; np && i < s->n_pools; i++)
+            if (strcmp(np, s->pools[i].np->name) == 0)
+                hoist_resources_add(&s->pools[i].usage, &s->o->nodes[nd]->capacity);
     }
     return 0;
 }
@@ -785,6 +812,8 @@ static int bin_domain(const bin *b, hoist_topo_key *k)
     if (k->hostname)
         return b->id;
     const char *v;
+    if (b->node && k->index < b->n_dom && b->dom[k->index] != DOM_UNKNOWN)
+        return b->dom[k->index]; /* what the lookup below gave in intern_domains */
     if (b->node) {
         v = hoist_labels_get(&b->node->labels, k->key);
         return v ? hoist_topo_value_id(k, v) : -2;
@@ -1111,15 +1140,25 @@ typedef struct placement {
 } placement;
 
 /* Can pod sp go on existing node b? */
+/* An existing node's own rejection (cordoned, full, wrong labels): nobody
+ * reads its text (try_place asks only whether it is permanent, and explain()
+ * speaks of NodePools), so none is formatted; this runs for every node a
+ * pending pod is tried on. */
+static bool reject_node(sched *s)
+{
+    s->why = "node rejected";
+    s->why_permanent = true;
+    s->why_code = WHY_OTHER;
+    return false;
+}
+
 static bool node_ok(sched *s, spod *sp, int level, bin *b, placement *pl)
 {
     const hoist_node *n = b->node;
     if (n->unschedulable)
-        return reject(s, true, "node %s is cordoned", n->name);
-    char short_of[MISFIT_LEN];
+        return reject_node(s);
     if (!fits(&sp->pod->requests, &b->used, &b->cap))
-        return reject(s, true, "node %s: not enough %s", n->name,
-                      misfit(s, &sp->pod->requests, &b->used, &b->cap, short_of));
+        return reject_node(s);
     if (!taints_ok(s, sp, level, &n->taints, true))
         return false;
     hoist_reqs *alts;
@@ -1134,7 +1173,7 @@ static bool node_ok(sched *s, spod *sp, int level, bin *b, placement *pl)
         pl->b = b;
         return true;
     }
-    return reject(s, true, "node %s does not match the pod's node requirements", n->name);
+    return reject_node(s);
 }
 
 /* How much of a requirement list filter_types must check. */
@@ -1162,6 +1201,16 @@ static size_t filter_types(const sched *s, const pool *pl, const uint64_t *from,
 {
     uint64_t zones = check ? allowed_zones(s, rs) : 0;
     unsigned cts = check ? allowed_cts(rs) : 0;
+    /* fits(req, used, avail) for every type: only the slots req asks for,
+     * their used + req summed once */
+    int slot[HOIST_RES_MAX];
+    hoist_milli need[HOIST_RES_MAX];
+    int n_slots = 0;
+    for (int i = 0; i < HOIST_RES_MAX; i++)
+        if (req->v[i]) {
+            slot[n_slots] = i;
+            need[n_slots++] = used->v[i] + req->v[i];
+        }
     size_t n = 0;
     for (size_t w = 0; w < pl->words; w++) {
         uint64_t bits = from[w];
@@ -1170,7 +1219,10 @@ static size_t filter_types(const sched *s, const pool *pl, const uint64_t *from,
             int bit = __builtin_ctzll(bits);
             bits &= bits - 1;
             size_t t = w * WORD_BITS + (size_t)bit;
-            if (!fits(req, used, &pl->avail[t]))
+            bool fit = true;
+            for (int k = 0; k < n_slots && fit; k++)
+                fit = need[k] <= pl->avail[t].v[slot[k]];
+            if (!fit)
                 continue;
             if (check) {
                 bool offered = false;
@@ -2054,6 +2106,8 @@ static int dedupe_requirements(sched *s)
     hoist_strmap_init(&seen);
     for (size_t i = 0; i < s->n_pods; i++) {
         spod *sp = &s->pods[i];
+        if (sp->invalid)
+            continue; /* never placed: its arrays are never compared */
         char *text = hoist_arena_sprintf(s->a, "%zu/%zu", sp->n_alts, sp->n_pref_terms);
         for (size_t a = 0; text && a < sp->n_alts; a++)
             text = append_reqs(s, text, &sp->alts[a]);
@@ -2380,6 +2434,8 @@ static int setup_bins(sched *s)
             if (!b)
                 return oom(s);
             b->node = n;
+            b->dom = s->node_dom ? &s->node_dom[i * s->node_dom_keys] : NULL;
+            b->n_dom = s->node_dom ? s->node_dom_keys : 0;
             b->in_flight = !ready;
             b->name = n->name;
             b->cap = n->allocatable;
@@ -2402,6 +2458,49 @@ static int setup_bins(sched *s)
                 return -1;
     }
     return 0;
+}
+
+/* A scheduler's pass (existing_only) places pods on Ready nodes only (the
+ * bins of nodes not in flight; cordoned ones refuse every pod); a pod fits
+ * a node only with room for every request, and placing pods only takes
+ * room. So a pending pod without room on any such bin at the start is never
+ * placed: mark it left out now with the reason explain() would give and
+ * spare it the placement work (most pending pods while machines boot).
+ * Pods of one shape are checked once. Runs after setup_bins. */
+#define LEAVE_OUT_SHAPES 32
+static void leave_out_unfittable(sched *s)
+{
+    struct {
+        const hoist_resources *req;
+        bool fits;
+    } shapes[LEAVE_OUT_SHAPES];
+    size_t n_shapes = 0;
+    for (size_t i = 0; i < s->n_pods; i++) {
+        spod *sp = &s->pods[i];
+        if (sp->invalid || sp->pod->placeholder)
+            continue;
+        const hoist_resources *req = &sp->pod->requests;
+        size_t k = 0;
+        while (k < n_shapes && memcmp(shapes[k].req, req, sizeof *req) != 0)
+            k++;
+        bool fits_some;
+        if (k < n_shapes) {
+            fits_some = shapes[k].fits;
+        } else {
+            fits_some = false;
+            for (size_t j = 0; j < s->n_bins && !fits_some; j++) {
+                const bin *b = s->bins[j];
+                fits_some = b->node && !b->in_flight && !b->node->unschedulable &&
+                            fits(req, &b->used, &b->cap);
+            }
+            if (n_shapes < LEAVE_OUT_SHAPES) {
+                shapes[n_shapes].req = req;
+                shapes[n_shapes++].fits = fits_some;
+            }
+        }
+        if (!fits_some)
+            sp->invalid = explain(s, sp);
+    }
 }
 
 /* Intern the domain values known up front: zones and capacity types of
@@ -2450,14 +2549,23 @@ static int intern_domains(sched *s)
         claim_bounds(pl->capped);
         refresh_open_values(s, pl->capped);
     }
-    for (size_t k = 0; k < s->topo.n_keys; k++) {
+    /* each node's domain under each key, recorded for bin_domain */
+    size_t nk = s->topo.n_keys;
+    s->node_dom = hoist_arena_alloc(s->a, (s->o->n_nodes * nk + 1) * sizeof *s->node_dom);
+    if (!s->node_dom)
+        return oom(s);
+    for (size_t i = 0; i < s->o->n_nodes * nk; i++)
+        s->node_dom[i] = DOM_UNKNOWN;
+    s->node_dom_keys = nk;
+    for (size_t k = 0; k < nk; k++) {
         hoist_topo_key *key = s->topo.keys[k];
         if (key->hostname)
             continue;
         for (size_t i = 0; i < s->o->n_nodes; i++) {
             const char *v = hoist_labels_get(&s->o->nodes[i]->labels, key->key);
-            if (v)
-                hoist_topo_value_id(key, v);
+            int id = v ? hoist_topo_value_id(key, v) : -2;
+            if (id >= 0 || id == -2)
+                s->node_dom[i * nk + key->index] = id;
         }
         for (size_t i = 0; i < s->n_pools; i++) {
             const char *v = hoist_labels_get(&s->pools[i].labels, key->key);
@@ -2579,14 +2687,20 @@ static int plan_pass(hoist_objects *o, const hoist_catalog *c, const hoist_plan_
         oom(&s);
         goto done;
     }
+    if (intern_domains(&s) < 0 || setup_bins(&s) < 0)
+        goto done;
+    if (s.existing_only)
+        leave_out_unfittable(&s);
     for (size_t i = 0; i < s.n_pods; i++) {
+        if (s.pods[i].invalid)
+            continue; /* never placed: the groups it matches do not matter */
         s.pods[i].n_matches = hoist_topology_matching(&s.topo, s.pods[i].pod, &s.pods[i].matches);
         if (s.pods[i].n_matches < 0) {
             oom(&s);
             goto done;
         }
     }
-    if (intern_domains(&s) < 0 || setup_bins(&s) < 0 || dedupe_requirements(&s) < 0)
+    if (dedupe_requirements(&s) < 0)
         goto done;
 
     qsort(s.pods, s.n_pods, sizeof *s.pods, compare_pods);

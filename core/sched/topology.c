@@ -79,6 +79,7 @@ hoist_topo_key *hoist_topology_key(hoist_topology *t, const char *key)
         return NULL;
     k->key = hoist_arena_strdup(t->arena, key);
     k->hostname = strcmp(key, HOIST_LABEL_HOSTNAME) == 0;
+    k->index = t->n_keys;
     hoist_strmap_init(&k->ids);
     if (!k->key || push_ptr((void ***)&t->keys, &t->n_keys, k) < 0)
         return NULL;

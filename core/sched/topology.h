@@ -33,6 +33,7 @@
 
 typedef struct hoist_topo_key {
     const char *key;          /* canonical label key */
+    size_t index;             /* its position in the topology's keys */
     bool hostname;            /* kubernetes.io/hostname: domains are bins */
     hoist_strmap ids;         /* value -> id (not hostname) */
     size_t n_values;

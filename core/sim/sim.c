@@ -333,7 +333,7 @@ static void deliver(sim *s, hoist_object_op op, const json_t *obj, const char *t
 {
     if (!s->as_ready)
         return;
-    hoist_object_event oe = {op, obj, text};
+    hoist_object_event oe = {op, obj, text, false};
     s->as.observe(s->as.ctx, &oe);
     s->as_dirty = true;
 }
@@ -348,7 +348,10 @@ static json_t *world_json(sim *s, const char *kind, const char *ns, const char *
 /* Apply obj to the world and pass it on. */
 static int world_apply(sim *s, hoist_object_op op, const json_t *obj)
 {
-    hoist_object_event oe = {.op = op, .object = obj};
+    /* keep: no caller changes obj after applying it (trace objects, the
+     * rebuilt pods of unbind, nodes), so the world may keep pending pods'
+     * objects and bind them without parsing their text */
+    hoist_object_event oe = {.op = op, .object = obj, .keep = true};
     hoist_err err = {{0}};
     if (hoist_cluster_apply(&s->world, &oe, &err) < 0) {
         slog(s, "world refused an object: %s", err.msg);
@@ -878,6 +881,13 @@ static void run_scheduler(sim *s)
     s->sched_last = s->now;
     s->sched_dirty = false;
     hoist_objects *o = hoist_cluster_objects(&s->world);
+    if (o->usage && !hoist_usage_room_for_waiting(o->usage, o)) {
+        /* no Ready node has room for even the smallest pending request:
+         * the pass would bind nothing (most runs while pods wait for new
+         * machines) */
+        s->stats->scheduler_skipped++;
+        return;
+    }
     hoist_plan_options opts;
     memset(&opts, 0, sizeof opts);
     opts.existing_only = true;
@@ -907,11 +917,12 @@ static void run_scheduler(sim *s)
         }
     hoist_plan_free(&plan);
     for (size_t i = 0; i < n; i++) {
-        if (hoist_cluster_bind(&s->world, binds[i].ns, binds[i].name, binds[i].node) != 0)
+        json_t *pod = NULL;
+        if (hoist_cluster_bind_object(&s->world, binds[i].ns, binds[i].name, binds[i].node,
+                                      &pod) != 0)
             continue;
         if (hoist_sim_pdbs_changed(&s->pdbs, &s->world, "Pod", binds[i].ns, binds[i].name) < 0)
             slog(s, "PodDisruptionBudget counts: out of memory (rebuilt at the next change)");
-        json_t *pod = world_json(s, "Pod", binds[i].ns, binds[i].name);
         if (pod) {
             deliver(s, HOIST_OBJECT_UPDATE, pod,
                     hoist_cluster_text(&s->world, "Pod", binds[i].ns, binds[i].name));
@@ -920,6 +931,7 @@ static void run_scheduler(sim *s)
         char key[520];
         snprintf(key, sizeof key, "%s/%s", binds[i].ns, binds[i].name);
         hoist_report_pod_bound(s->report, s->now, key, binds[i].node);
+        slog(s, "bound %s to %s", key, binds[i].node);
         s->stats->binds++;
     }
     free(binds);

@@ -108,6 +108,9 @@ typedef struct hoist_sim_stats {
     uint64_t trace_events;
     uint64_t autoscaler_steps;
     uint64_t scheduler_runs, binds;
+    uint64_t scheduler_skipped;           /* of the runs, those that planned nothing: no
+                                             pod waited, or no Ready node had room for
+                                             the smallest pending request */
     uint64_t pods_added, pods_deleted, pods_evicted;
     uint64_t pods_lost;                   /* pods still on a spot machine when it was reclaimed */
     uint64_t pods_bound_at_end, pods_pending_at_end;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/jsontext.h"
 #include "util/strmap.h"
 
 /* The kinds, one snapshot array each. */
@@ -38,6 +39,9 @@ struct hoist_cluster_entry {
     bool bound;         /* the pod's spec.nodeName is set */
     char *nominated;    /* node the pod is nominated to (malloc), or NULL */
     size_t nom_pos;     /* position in c->nominated while nominated */
+    json_t *pending;    /* a pending pod's object as applied (a reference), when its
+                           event let the store keep it: a bind copies it instead of
+                           parsing the text; NULL otherwise */
     size_t next_free;   /* free slots: the next one */
 };
 
@@ -237,6 +241,7 @@ static void entry_release(hoist_cluster *c, size_t pos)
     free(e->key);
     free(e->text);
     free(e->nominated);
+    json_decref(e->pending);
     memset(e, 0, sizeof *e);
     e->next_free = c->free_entry;
     c->free_entry = pos;
@@ -373,10 +378,11 @@ static int decode(hoist_objects *o, const json_t *obj, int k, hoist_arena *arena
     return 0;
 }
 
-/* The compact JSON text of obj (malloc'd), or NULL when out of memory. */
+/* The compact JSON text of obj (malloc'd), or NULL when out of memory:
+ * json_dumps' bytes, written faster (util/jsontext.h). */
 static char *dump(const json_t *obj)
 {
-    return json_dumps(obj, JSON_COMPACT | JSON_ENCODE_ANY);
+    return hoist_json_compact(obj);
 }
 
 static int oom(hoist_cluster *c, hoist_err *err)
@@ -431,6 +437,7 @@ void hoist_cluster_free(hoist_cluster *c)
         free(c->entries[i].key);
         free(c->entries[i].text);
         free(c->entries[i].nominated);
+        json_decref(c->entries[i].pending);
     }
     free(c->entries);
     free(c->index);
@@ -456,7 +463,7 @@ static size_t lookup(const hoist_cluster *c, const char *kind, int k, const char
     char *key = key_build(buf, sizeof buf, kind, ns, name);
     if (!key)
         return NO_ENTRY;
-    size_t pos = index_find(c, key, hoist_hash_bytes(key, strlen(key)));
+    size_t pos = index_find(c, key, hoist_hash_str(key, NULL));
     key_release(key, buf);
     return pos;
 }
@@ -488,9 +495,11 @@ static int apply_delete(hoist_cluster *c, const json_t *obj, hoist_err *err)
     return 1;
 }
 
-/* Add or replace an object whose kind k, key and text are known. Takes text. */
+/* Add or replace an object whose kind k, key and text are known. Takes text.
+ * keep: the caller never changes obj afterwards (a pending pod's object may
+ * be kept). */
 static int put(hoist_cluster *c, const json_t *obj, int k, const char *kind, const char *ns,
-               const char *name, char *text, hoist_err *err)
+               const char *name, char *text, bool keep, hoist_err *err)
 {
     char buf[512];
     char *key = key_build(buf, sizeof buf, kind, is_namespaced(k) ? (ns ? ns : "default") : NULL,
@@ -499,7 +508,7 @@ static int put(hoist_cluster *c, const json_t *obj, int k, const char *kind, con
         free(text);
         return oom(c, err);
     }
-    uint64_t h = hoist_hash_bytes(key, strlen(key));
+    uint64_t h = hoist_hash_str(key, NULL);
     size_t pos = index_find(c, key, h);
     if (pos != NO_ENTRY && strcmp(c->entries[pos].text, text) == 0) {
         /* the same version again (a resync): nothing changes */
@@ -560,6 +569,8 @@ static int put(hoist_cluster *c, const json_t *obj, int k, const char *kind, con
     hoist_cluster_entry *e = &c->entries[pos];
     e->text = text;
     e->arena = arena;
+    json_decref(e->pending);
+    e->pending = NULL;
     c->live_bytes += arena.allocated;
     e->bound = pod && pod->node_name;
     if (e->nominated) {
@@ -570,6 +581,8 @@ static int put(hoist_cluster *c, const json_t *obj, int k, const char *kind, con
     }
     if (pod)
         usage_sync(c, pos);
+    if (pod && keep && !e->bound)
+        e->pending = json_incref((json_t *)obj); /* never changed: see hoist_object_event */
     c->stats.applied++;
     return 1;
 }
@@ -600,7 +613,7 @@ int hoist_cluster_apply(hoist_cluster *c, const hoist_object_event *ev, hoist_er
     char *text = ev->text ? strdup(ev->text) : dump(ev->object);
     if (!text)
         return oom(c, err);
-    return put(c, ev->object, k, kind, ns, name, text, err);
+    return put(c, ev->object, k, kind, ns, name, text, ev->keep, err);
 }
 
 hoist_objects *hoist_cluster_objects(hoist_cluster *c)
@@ -681,12 +694,45 @@ static json_t *child_object(json_t *obj, const char *field)
     return v;
 }
 
+/* A kept pending pod's object, ready for child_object to set spec.nodeName
+ * and status.phase without touching the kept one: the top level, spec and
+ * status are copied (shallow: the rest is shared, and nobody changes it),
+ * each in its place, so the copy dumps as json_loads of the stored text
+ * would. NULL when out of memory. */
+static json_t *copy_for_bind(const json_t *kept)
+{
+    json_t *obj = json_copy((json_t *)kept);
+    if (!obj)
+        return NULL;
+    static const char *const fields[] = {"spec", "status"};
+    for (size_t i = 0; i < 2; i++) {
+        json_t *v = json_object_get(obj, fields[i]);
+        if (!json_is_object(v))
+            continue; /* child_object replaces it */
+        json_t *copy = json_copy(v);
+        if (!copy || json_object_set_new(obj, fields[i], copy) < 0) {
+            json_decref(obj);
+            return NULL;
+        }
+    }
+    return obj;
+}
+
 int hoist_cluster_bind(hoist_cluster *c, const char *ns, const char *name, const char *node)
 {
+    return hoist_cluster_bind_object(c, ns, name, node, NULL);
+}
+
+int hoist_cluster_bind_object(hoist_cluster *c, const char *ns, const char *name,
+                              const char *node, json_t **bound)
+{
+    if (bound)
+        *bound = NULL;
     size_t pos = lookup(c, "Pod", K_POD, ns, name);
     if (pos == NO_ENTRY || c->entries[pos].bound || !node)
         return 1;
-    json_t *obj = json_loads(c->entries[pos].text, 0, NULL);
+    json_t *kept = c->entries[pos].pending;
+    json_t *obj = kept ? copy_for_bind(kept) : json_loads(c->entries[pos].text, 0, NULL);
     if (!obj)
         return -1;
     json_t *spec = child_object(obj, "spec"), *status = child_object(obj, "status");
@@ -704,10 +750,13 @@ int hoist_cluster_bind(hoist_cluster *c, const char *ns, const char *name, const
     hoist_err err;
     int rc = identify(obj, NULL, &kind, &jns, &jname, &err);
     if (rc == 0)
-        rc = put(c, obj, K_POD, "Pod", jns, jname, text, &err);
+        rc = put(c, obj, K_POD, "Pod", jns, jname, text, false, &err);
     else
         free(text);
-    json_decref(obj);
+    if (rc >= 0 && bound)
+        *bound = obj; /* the caller's now: it need not parse the text again */
+    else
+        json_decref(obj);
     return rc < 0 ? -1 : 0;
 }
 

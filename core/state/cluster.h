@@ -73,6 +73,10 @@ typedef struct hoist_object_event {
     const char *text;       /* optional, borrowed: `object` as compact JSON text
                                (json_dumps with JSON_COMPACT) when the producer has
                                it already; saves the store a dump. NULL: dumped */
+    bool keep;              /* the producer never changes `object` afterwards: the
+                               store may keep a reference to a pending pod's object
+                               until it is bound, replaced or deleted, so that
+                               hoist_cluster_bind need not parse its text */
 } hoist_object_event;
 
 /* Counters (monotonic). */
@@ -156,6 +160,12 @@ size_t hoist_cluster_clear_nominations_to(hoist_cluster *c, const char *node);
  * scheduler uses this; the daemon sees bindings as update events instead).
  * Returns 0, 1 when the pod is unknown or already bound, -1 when out of memory. */
 int hoist_cluster_bind(hoist_cluster *c, const char *ns, const char *name, const char *node);
+/* As hoist_cluster_bind; on 0, *bound (when not NULL) gets the bound pod as
+ * JSON (a new reference the caller owns; its compact text is
+ * hoist_cluster_text's), so a caller passing the change on need not parse
+ * the text again. *bound is NULL on any other return. */
+int hoist_cluster_bind_object(hoist_cluster *c, const char *ns, const char *name,
+                              const char *node, json_t **bound);
 
 /* The current compact JSON text of an object (borrowed, valid until the next
  * mutating call), or NULL. kind as in the object ("Pod", "Node", ...); ns NULL

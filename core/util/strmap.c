@@ -15,6 +15,29 @@ uint64_t hoist_hash_bytes(const void *p, size_t n)
     return h;
 }
 
+uint64_t hoist_hash_str(const char *str, size_t *len)
+{
+    size_t n = strlen(str);
+    if (len)
+        *len = n;
+    /* eight bytes a step (FNV-1a takes one), then a full avalanche, since
+     * the maps index by the low bits */
+    const unsigned char *s = (const unsigned char *)str;
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n, w;
+    for (; n >= 8; s += 8, n -= 8) {
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    w = 0;
+    memcpy(&w, s, n);
+    h = (h ^ w) * 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return h;
+}
+
 void hoist_strmap_init(hoist_strmap *m)
 {
     m->n = 0;
@@ -50,7 +73,7 @@ bool hoist_strmap_get(const hoist_strmap *m, const char *key, int64_t *value)
 {
     if (m->cap == 0)
         return false;
-    const hoist_strmap_slot *s = find_slot(m, key, hoist_hash_bytes(key, strlen(key)));
+    const hoist_strmap_slot *s = find_slot(m, key, hoist_hash_str(key, NULL));
     if (!s->key)
         return false;
     if (value)
@@ -80,7 +103,7 @@ int hoist_strmap_put(hoist_strmap *m, const char *key, int64_t value)
 {
     if ((m->n + 1) * 4 > m->cap * 3 && grow(m) < 0)
         return -1;
-    uint64_t h = hoist_hash_bytes(key, strlen(key));
+    uint64_t h = hoist_hash_str(key, NULL);
     hoist_strmap_slot *s = find_slot(m, key, h);
     if (!s->key) {
         s->key = key;
@@ -95,7 +118,7 @@ bool hoist_strmap_del(hoist_strmap *m, const char *key)
 {
     if (m->cap == 0)
         return false;
-    hoist_strmap_slot *s = find_slot(m, key, hoist_hash_bytes(key, strlen(key)));
+    hoist_strmap_slot *s = find_slot(m, key, hoist_hash_str(key, NULL));
     if (!s->key)
         return false;
     /* backward-shift deletion: move later keys of the same run into the hole

@@ -24,6 +24,10 @@ typedef struct hoist_strmap {
 
 /* FNV-1a 64 of n bytes. */
 uint64_t hoist_hash_bytes(const void *p, size_t n);
+/* A fast hash of a string's bytes (not hoist_hash_bytes' value: nothing
+ * may keep it beyond the process); *len (when not NULL) gets strlen(s).
+ * The maps here and the cluster store's index use it. */
+uint64_t hoist_hash_str(const char *s, size_t *len);
 
 /* Prepare an empty map (allocates nothing). */
 void hoist_strmap_init(hoist_strmap *m);

@@ -676,6 +676,15 @@ int mock_catalog_load(mock_catalog *cat, const char *path, const char *const *zo
     return rc;
 }
 
+/* Type indices by name, then index (qsort_r with the catalog). */
+static int compare_by_name(const void *pa, const void *pb, void *arg)
+{
+    const mock_catalog *cat = arg;
+    size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+    int c = strcmp(cat->types[a].info.name, cat->types[b].info.name);
+    return c ? c : (a > b) - (a < b);
+}
+
 int mock_catalog_load_json(mock_catalog *cat, const json_t *root, const char *path,
                            const char *const *zones, size_t n_zones, uint64_t seed,
                            const mock_spot_params *sp, hoist_error *err)
@@ -718,7 +727,13 @@ int mock_catalog_load_json(mock_catalog *cat, const json_t *root, const char *pa
     if (rc == 0) {
         cat->snapshot = calloc(cat->n_offers, sizeof *cat->snapshot);
         cat->view = calloc(cat->n_types, sizeof *cat->view);
-        if (!cat->snapshot || !cat->view) {
+        cat->by_name = calloc(cat->n_types, sizeof *cat->by_name);
+        if (cat->by_name) {
+            for (size_t i = 0; i < cat->n_types; i++)
+                cat->by_name[i] = i;
+            qsort_r(cat->by_name, cat->n_types, sizeof *cat->by_name, compare_by_name, cat);
+        }
+        if (!cat->snapshot || !cat->view || !cat->by_name) {
             hoist_error_set(err, HOIST_E_INTERNAL, "catalog: out of memory");
             rc = -1;
         }
@@ -734,6 +749,7 @@ int mock_catalog_load_json(mock_catalog *cat, const json_t *root, const char *pa
 
 void mock_catalog_free(mock_catalog *cat)
 {
+    free(cat->by_name);
     free(cat->types);
     free(cat->offers);
     free(cat->snapshot);
@@ -748,10 +764,19 @@ void mock_catalog_free(mock_catalog *cat)
 
 long mock_catalog_find_type(const mock_catalog *cat, const char *name)
 {
-    /* Linear: launch requests name a handful of types; the catalog is ~1400. */
-    for (size_t i = 0; i < cat->n_types; i++)
-        if (strcmp(cat->types[i].info.name, name) == 0)
-            return (long)i;
+    /* the first index with that name: binary search for the lower bound
+     * in the by-name order (every launch asks) */
+    size_t lo = 0, hi = cat->by_name ? cat->n_types : 0;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(cat->types[cat->by_name[mid]].info.name, name) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < cat->n_types && cat->by_name &&
+        strcmp(cat->types[cat->by_name[lo]].info.name, name) == 0)
+        return (long)cat->by_name[lo];
     return -1;
 }
 

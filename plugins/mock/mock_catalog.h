@@ -72,6 +72,7 @@ typedef struct mock_catalog {
     size_t n_offers;
     hoist_offering *snapshot;       /* n_offers views, refreshed by mock_catalog_snapshot() */
     hoist_instance_type *view;      /* n_types views pointing into snapshot */
+    size_t *by_name;                /* n_types type indices by name, then index */
     mock_strblock *strings;
 } mock_catalog;
 

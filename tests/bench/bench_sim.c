@@ -10,13 +10,14 @@
  * (getrusage), the events processed and what the run did. It never fails
  * on a figure; only on an error.
  *
- * Usage: bench_sim [-s SCALE] [-H HOURS] [-c CPUS] [-k] [-v]
+ * Usage: bench_sim [-s SCALE] [-H HOURS] [-c CPUS] [-k] [-v] [-r REPORT]
  *   -s  trace scale (default 100)   -H  simulated hours (default 24)
  *   -c  machines of at least CPUS vCPUs only (a requirement added to every
  *       NodePool). The issue's shape, ~30,000 pods on ~1,000 nodes, is
  *       about 30 pods a node: -c 16 gives it for the web trace. Without
  *       -c hoist picks smaller machines and the same pods need ~4,000.
  *   -k  keep the generated trace (its path is printed)
+ *   -r  write the whole JSON report to REPORT (to diff two builds' decisions)
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -62,16 +63,18 @@ int main(int argc, char **argv)
     double scale = 100, hours = 24;
     int min_cpus = 0;
     bool keep = false, verbose = false;
+    const char *report_path = NULL;
     int c;
-    while ((c = getopt(argc, argv, "s:H:c:kvh")) != -1) {
+    while ((c = getopt(argc, argv, "s:H:c:kvr:h")) != -1) {
         switch (c) {
         case 's': scale = atof(optarg); break;
         case 'c': min_cpus = atoi(optarg); break;
         case 'H': hours = atof(optarg); break;
         case 'k': keep = true; break;
         case 'v': verbose = true; break;
+        case 'r': report_path = optarg; break;
         default:
-            fprintf(stderr, "usage: bench_sim [-s SCALE] [-H HOURS] [-c CPUS] [-k] [-v]\n");
+            fprintf(stderr, "usage: bench_sim [-s SCALE] [-H HOURS] [-c CPUS] [-k] [-v] [-r REPORT]\n");
             return c == 'h' ? 0 : 2;
         }
     }
@@ -162,15 +165,29 @@ int main(int argc, char **argv)
     printf("  events %llu (trace %llu), autoscaler steps %llu, scheduler runs %llu\n",
            (unsigned long long)st.events, (unsigned long long)st.trace_events,
            (unsigned long long)st.autoscaler_steps, (unsigned long long)st.scheduler_runs);
+    printf("  scheduler runs without a pass (nothing could fit) %llu\n",
+           (unsigned long long)st.scheduler_skipped);
     printf("  wall time %.2f s (target < 30 s, goal 10 s) -> %s\n", took,
            took < 10 ? "goal met" : took < 30 ? "target met" : "NOT met");
     double rss = peak_rss_mb();
     printf("  peak RSS %.0f MB (target < 500 MB) -> %s\n", rss, rss < 500 ? "met" : "NOT met");
     printf("  cost $%.2f, pending p95 %.1f s\n", sum.cost, sum.pending_p95_s);
+    if (report_path) {
+        FILE *rf = fopen(report_path, "w");
+        json_t *rj = hoist_report_json(report);
+        if (!rf || !rj || hoist_report_write_json(rf, rj, &err) < 0) {
+            fprintf(stderr, "bench_sim: %s: %s\n", report_path,
+                    rf && rj ? err.msg : "cannot write the report");
+            rc = -1;
+        }
+        json_decref(rj);
+        if (rf)
+            fclose(rf);
+    }
     hoist_report_free(report);
     if (keep)
         printf("  trace kept: %s\n", trace);
     else
         unlink(trace);
-    return 0;
+    return rc < 0 ? 1 : 0;
 }

@@ -610,6 +610,135 @@ static void test_bind_ends_nomination(void **state)
     hoist_cluster_free(&c);
 }
 
+static void test_bind_object_hands_back_the_bound_pod(void **state)
+{
+    (void)state;
+    hoist_cluster c;
+    hoist_cluster_init(&c);
+    add_pod(&c, "shop", "web", "1", "a", NULL);
+    json_t *bound = (json_t *)1;
+    assert_int_equal(hoist_cluster_bind_object(&c, "shop", "web", "node-2", &bound), 0);
+    assert_non_null(bound);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(bound, "spec"),
+                                                          "nodeName")),
+                        "node-2");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(bound, "status"),
+                                                          "phase")),
+                        "Running");
+    /* the object handed back is exactly the stored text */
+    char *dumped = json_dumps(bound, JSON_COMPACT);
+    assert_non_null(dumped);
+    assert_string_equal(dumped, hoist_cluster_text(&c, "Pod", "shop", "web"));
+    free(dumped);
+    json_decref(bound);
+    /* already bound, unknown: nothing handed back */
+    bound = (json_t *)1;
+    assert_int_equal(hoist_cluster_bind_object(&c, "shop", "web", "node-3", &bound), 1);
+    assert_null(bound);
+    bound = (json_t *)1;
+    assert_int_equal(hoist_cluster_bind_object(&c, "shop", "ghost", "node-3", &bound), 1);
+    assert_null(bound);
+    assert_string_equal(hoist_cluster_find_pod(&c, "shop", "web")->node_name, "node-2");
+    hoist_cluster_free(&c);
+}
+
+/* A pending pod applied with keep: the store binds its kept object (copied,
+ * never changed) and stores exactly the text a bind that parses the stored
+ * text gives, whatever shape spec and status have. */
+static void test_bind_kept_object_same_text(void **state)
+{
+    (void)state;
+    static const char *const pods[] = {
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","
+        "\"namespace\":\"ns\",\"labels\":{\"app\":\"x\"}},\"spec\":{\"containers\":[{"
+        "\"name\":\"c\",\"resources\":{\"requests\":{\"cpu\":\"1\"}}}],\"priority\":5},"
+        "\"status\":{\"phase\":\"Pending\",\"conditions\":[]}}",
+        /* no status */
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","
+        "\"namespace\":\"ns\"},\"spec\":{\"containers\":[]}}",
+        /* status before spec, status not an object, a real number */
+        "{\"kind\":\"Pod\",\"status\":null,\"apiVersion\":\"v1\",\"metadata\":{\"name\":"
+        "\"p\",\"namespace\":\"ns\",\"annotations\":{\"w\":\"0.1\"}},\"spec\":{"
+        "\"overhead\":null,\"containers\":[]},\"x\":0.1}",
+    };
+    for (size_t i = 0; i < sizeof pods / sizeof pods[0]; i++) {
+        hoist_cluster kept, parsed;
+        hoist_cluster_init(&kept);
+        hoist_cluster_init(&parsed);
+        hoist_err err = {{0}};
+        json_t *obj = parse(pods[i]);
+        char *before = json_dumps(obj, JSON_COMPACT);
+        hoist_object_event ev = {.op = HOIST_OBJECT_ADD, .object = obj, .keep = true};
+        assert_int_equal(hoist_cluster_apply(&kept, &ev, &err), 1);
+        ev.keep = false;
+        assert_int_equal(hoist_cluster_apply(&parsed, &ev, &err), 1);
+        json_t *b1 = NULL, *b2 = NULL;
+        assert_int_equal(hoist_cluster_bind_object(&kept, "ns", "p", "node-1", &b1), 0);
+        assert_int_equal(hoist_cluster_bind_object(&parsed, "ns", "p", "node-1", &b2), 0);
+        const char *t1 = hoist_cluster_text(&kept, "Pod", "ns", "p");
+        assert_string_equal(t1, hoist_cluster_text(&parsed, "Pod", "ns", "p"));
+        assert_has(t1, "\"nodeName\":\"node-1\"");
+        char *d1 = json_dumps(b1, JSON_COMPACT), *d2 = json_dumps(b2, JSON_COMPACT);
+        assert_string_equal(d1, t1);
+        assert_string_equal(d2, t1);
+        /* the applied object was not changed */
+        char *after = json_dumps(obj, JSON_COMPACT);
+        assert_string_equal(before, after);
+        assert_string_equal(hoist_cluster_find_pod(&kept, "ns", "p")->node_name, "node-1");
+        free(before);
+        free(after);
+        free(d1);
+        free(d2);
+        json_decref(b1);
+        json_decref(b2);
+        json_decref(obj);
+        hoist_cluster_free(&kept);
+        hoist_cluster_free(&parsed);
+    }
+}
+
+/* A kept object goes with a newer version or a delete: the next bind binds
+ * the current version. */
+static void test_kept_object_follows_updates(void **state)
+{
+    (void)state;
+    hoist_cluster c;
+    hoist_cluster_init(&c);
+    hoist_err err = {{0}};
+    const char *v1 = "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","
+                     "\"namespace\":\"ns\",\"labels\":{\"v\":\"1\"}},\"spec\":{}}";
+    const char *v2 = "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\","
+                     "\"namespace\":\"ns\",\"labels\":{\"v\":\"2\"}},\"spec\":{}}";
+    json_t *o1 = parse(v1), *o2 = parse(v2);
+    hoist_object_event ev = {.op = HOIST_OBJECT_ADD, .object = o1, .keep = true};
+    assert_int_equal(hoist_cluster_apply(&c, &ev, &err), 1);
+    ev.op = HOIST_OBJECT_UPDATE;
+    ev.object = o2;
+    ev.keep = false; /* this version may not be kept: the text is parsed */
+    assert_int_equal(hoist_cluster_apply(&c, &ev, &err), 1);
+    json_decref(o1);
+    json_decref(o2);
+    assert_int_equal(hoist_cluster_bind(&c, "ns", "p", "n"), 0);
+    assert_has(hoist_cluster_text(&c, "Pod", "ns", "p"), "\"v\":\"2\"");
+    /* deleted and re-added with keep, then bound */
+    json_t *ref = hoist_object_ref(NULL, "Pod", "ns", "p");
+    ev.op = HOIST_OBJECT_DELETE;
+    ev.object = ref;
+    assert_int_equal(hoist_cluster_apply(&c, &ev, &err), 1);
+    json_decref(ref);
+    o1 = parse(v1);
+    ev.op = HOIST_OBJECT_ADD;
+    ev.object = o1;
+    ev.keep = true;
+    assert_int_equal(hoist_cluster_apply(&c, &ev, &err), 1);
+    json_decref(o1); /* the store holds its own reference */
+    assert_int_equal(hoist_cluster_bind(&c, "ns", "p", "m"), 0);
+    const char *t = hoist_cluster_text(&c, "Pod", "ns", "p");
+    assert_has(t, "\"v\":\"1\"");
+    assert_has(t, "\"nodeName\":\"m\"");
+    hoist_cluster_free(&c);
+}
+
 static void test_bind_without_status(void **state)
 {
     (void)state;
@@ -1018,7 +1147,7 @@ static void test_event_with_text(void **state)
     char buf[1024];
     json_t *pod = parse(pod_text(buf, sizeof buf, "ns", "p", "1", "web", NULL));
     char *text = json_dumps(pod, JSON_COMPACT);
-    hoist_object_event ev = {HOIST_OBJECT_ADD, pod, text};
+    hoist_object_event ev = {HOIST_OBJECT_ADD, pod, text, false};
     assert_int_equal(hoist_cluster_apply(&c, &ev, &err), 1);
     assert_string_equal(hoist_cluster_text(&c, "Pod", "ns", "p"), text);
     assert_ptr_not_equal(hoist_cluster_text(&c, "Pod", "ns", "p"), text); /* copied */
@@ -1047,6 +1176,9 @@ int main(void)
         cmocka_unit_test(test_bad_envelopes),
         cmocka_unit_test(test_nomination),
         cmocka_unit_test(test_bind_ends_nomination),
+        cmocka_unit_test(test_bind_object_hands_back_the_bound_pod),
+        cmocka_unit_test(test_bind_kept_object_same_text),
+        cmocka_unit_test(test_kept_object_follows_updates),
         cmocka_unit_test(test_bind_without_status),
         cmocka_unit_test(test_clear_nominations_to),
         cmocka_unit_test(test_swap_remove_keeps_index),

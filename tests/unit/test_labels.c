@@ -47,7 +47,10 @@ static void test_canonical_aliases(void **state)
     /* Keys without aliases come back as the very same pointer. */
     const char *plain[] = {"app", "topology.kubernetes.io/zone", "hoist.dev/nodepool",
                            "karpenter.sh/initialized", "karpenter.k8s.aws/instance-",
-                           "karpenter.k8s.aws/ec2nodeclass", "example.com/x"};
+                           "karpenter.k8s.aws/ec2nodeclass", "example.com/x",
+                           "kubernetes.io/hostname", "kubernetes.io/arch", "k", "f", "b",
+                           "karpenter", "failure-domain", "beta", "beta.example.com/x",
+                           "failure-domain.example.com/zone", "builder.io/x", "fx/zone"};
     for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
         assert_ptr_equal(hoist_label_canonical(plain[i]), plain[i]);
     assert_null(hoist_label_canonical(NULL));

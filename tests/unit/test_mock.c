@@ -1369,12 +1369,69 @@ static void test_dlopen_mock_so(void **state)
     dlclose(so);
 }
 
+/* Finding a type by name (binary search over the by-name order) gives what a
+ * walk over the types gives: the first index with that name; offers too;
+ * unknown names nothing. A catalog with a duplicate name keeps the first. */
+static void test_catalog_find(void **state)
+{
+    (void)state;
+    static const char *const zones[] = {"us-east-1a", "us-east-1b"};
+    mock_spot_params sp;
+    mock_spot_params_default(&sp);
+    mock_catalog cat;
+    memset(&cat, 0, sizeof cat);
+    hoist_error err;
+    memset(&err, 0, sizeof err);
+    assert_int_equal(mock_catalog_load(&cat, src_path("contrib/catalog/us-east-1.json"), zones, 2,
+                                       1, &sp, &err),
+                     0);
+    assert_true(cat.n_types > 100);
+    for (size_t i = 0; i < cat.n_types; i++) {
+        const char *name = cat.types[i].info.name;
+        long first = -1;
+        for (size_t j = 0; j < cat.n_types && first < 0; j++)
+            if (strcmp(cat.types[j].info.name, name) == 0)
+                first = (long)j;
+        assert_int_equal(mock_catalog_find_type(&cat, name), first);
+    }
+    assert_int_equal(mock_catalog_find_type(&cat, "no.such-type"), -1);
+    assert_int_equal(mock_catalog_find_type(&cat, ""), -1);
+    assert_int_equal(mock_catalog_find_type(&cat, "zzzz"), -1);
+    const mock_type *t0 = &cat.types[0];
+    long off = mock_catalog_find_offer(&cat, t0->info.name, cat.offers[t0->first_offer].zone,
+                                       cat.offers[t0->first_offer].capacity_type);
+    assert_int_equal(off, (long)t0->first_offer);
+    assert_int_equal(mock_catalog_find_offer(&cat, t0->info.name, "mars-1a",
+                                             HOIST_CAPACITY_SPOT),
+                     -1);
+    mock_catalog_free(&cat);
+
+    /* three types of the bundled catalog and the first again */
+    json_t *all = json_load_file(src_path("contrib/catalog/us-east-1.json"), 0, NULL);
+    assert_non_null(all);
+    json_t *dup = json_array();
+    for (size_t i = 0; i < 3; i++)
+        json_array_append(dup, json_array_get(all, i));
+    json_array_append_new(dup, json_deep_copy(json_array_get(all, 0)));
+    json_decref(all);
+    memset(&cat, 0, sizeof cat);
+    if (mock_catalog_load_json(&cat, dup, "dup.json", zones, 2, 1, &sp, &err) != 0)
+        fail_msg("%s", err.message);
+    assert_int_equal(cat.n_types, 4);
+    assert_string_equal(cat.types[3].info.name, cat.types[0].info.name);
+    assert_int_equal(mock_catalog_find_type(&cat, cat.types[0].info.name), 0);
+    assert_int_equal(mock_catalog_find_type(&cat, cat.types[2].info.name), 2);
+    mock_catalog_free(&cat);
+    json_decref(dup);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_descriptor),
         cmocka_unit_test(test_fake_host_order),
         cmocka_unit_test(test_bundled_catalog),
+        cmocka_unit_test(test_catalog_find),
         cmocka_unit_test(test_small_catalog_fields),
         cmocka_unit_test(test_spot_deterministic),
         cmocka_unit_test(test_spot_model_functions),

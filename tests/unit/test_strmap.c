@@ -75,11 +75,55 @@ static void test_random_against_reference(void **state)
     hoist_strmap_free(&m);
 }
 
+/* The string hash: a function of the bytes alone, the length measured, and
+ * keys that differ in any byte (or only in length) spread over the low bits
+ * the maps index by. */
+static void test_hash_str(void **state)
+{
+    (void)state;
+    const char *cases[] = {"", "a", "node-1", "Pod\x1fweb/frontend-7d9f",
+                           "topology.kubernetes.io/zone"};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char copy[64];
+        snprintf(copy, sizeof copy, "%s", cases[i]);
+        size_t len = 12345;
+        assert_true(hoist_hash_str(cases[i], &len) == hoist_hash_str(copy, NULL));
+        assert_int_equal(len, strlen(cases[i]));
+    }
+    /* one byte changed anywhere in a 40-char key, or a key cut short: a
+     * different hash, and the low 10 bits take many values */
+    char key[41];
+    memset(key, 'k', 40);
+    key[40] = '\0';
+    uint64_t base = hoist_hash_str(key, NULL);
+    bool seen[1024] = {false};
+    size_t distinct = 0;
+    for (int i = 0; i < 40; i++) {
+        key[i] = 'x';
+        uint64_t h = hoist_hash_str(key, NULL);
+        assert_true(h != base);
+        key[i] = 'k';
+        char cut[41];
+        memcpy(cut, key, (size_t)i);
+        cut[i] = '\0';
+        assert_true(hoist_hash_str(cut, NULL) != base);
+    }
+    for (int i = 0; i < 1000; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "ip-10-0-%d-%d", i / 250, i % 250);
+        uint64_t low = hoist_hash_str(name, NULL) & 1023;
+        distinct += !seen[low];
+        seen[low] = true;
+    }
+    assert_true(distinct > 550); /* a uniform hash gives ~632 of 1024 */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_put_get_replace),
         cmocka_unit_test(test_random_against_reference),
+        cmocka_unit_test(test_hash_str),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

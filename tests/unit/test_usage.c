@@ -136,12 +136,78 @@ static void test_build(void **state)
     hoist_objects_free(&o);
 }
 
+/* Room for the smallest waiting request: false only when no schedulable
+ * node could take any waiting pod by resources. */
+static void test_room_for_waiting(void **state)
+{
+    (void)state;
+    hoist_objects o;
+    hoist_objects_init(&o);
+    hoist_node full, cordoned, booting;
+    memset(&full, 0, sizeof full);
+    full.name = "full";
+    full.ready = 1;
+    full.allocatable.v[HOIST_RES_CPU] = 1000;
+    full.allocatable.v[HOIST_RES_PODS] = 110000;
+    cordoned = full;
+    cordoned.name = "cordoned";
+    cordoned.unschedulable = true;
+    cordoned.allocatable.v[HOIST_RES_CPU] = 8000;
+    booting = cordoned;
+    booting.name = "booting";
+    booting.unschedulable = false;
+    booting.ready = 0;
+    hoist_node *nodes[] = {&full, &cordoned, &booting};
+    o.nodes = nodes;
+    o.n_nodes = 3;
+    hoist_pod run = pod("run", "full", 800), big = pod("big", NULL, 500),
+              bigger = pod("bigger", NULL, 900);
+    hoist_pod *list[] = {&run, &big, &bigger};
+    o.pods = list;
+    o.n_pods = 3;
+    hoist_usage u;
+    hoist_usage_init(&u);
+    assert_int_equal(hoist_usage_build(&u, &o), 0);
+    /* full has 200m left, the smallest waiting pod asks 500m; the others
+     * cannot be bound to */
+    assert_false(hoist_usage_room_for_waiting(&u, &o));
+    /* without a Ready condition a node counts (the scheduler binds to it) */
+    booting.ready = -1;
+    assert_true(hoist_usage_room_for_waiting(&u, &o));
+    booting.ready = 0;
+    /* a smaller pod waiting: it fits the room left */
+    hoist_pod tiny = pod("tiny", NULL, 200);
+    hoist_pod *list2[] = {&run, &big, &bigger, &tiny};
+    o.pods = list2;
+    o.n_pods = 4;
+    assert_int_equal(hoist_usage_build(&u, &o), 0);
+    assert_true(hoist_usage_room_for_waiting(&u, &o));
+    /* ...unless the node is out of pod slots */
+    full.allocatable.v[HOIST_RES_PODS] = 1000;
+    assert_false(hoist_usage_room_for_waiting(&u, &o));
+    full.allocatable.v[HOIST_RES_PODS] = 110000;
+    /* a resource no waiting pod asks for constrains nothing */
+    full.allocatable.v[HOIST_RES_MEMORY] = 0;
+    assert_true(hoist_usage_room_for_waiting(&u, &o));
+    /* nothing waiting: nothing to bind */
+    o.n_pods = 1;
+    assert_int_equal(hoist_usage_build(&u, &o), 0);
+    assert_false(hoist_usage_room_for_waiting(&u, &o));
+    hoist_usage_free(&u);
+    o.pods = NULL;
+    o.n_pods = 0;
+    o.nodes = NULL;
+    o.n_nodes = 0;
+    hoist_objects_free(&o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sums_and_counts),
         cmocka_unit_test(test_node_churn),
         cmocka_unit_test(test_build),
+        cmocka_unit_test(test_room_for_waiting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
