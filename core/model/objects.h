@@ -373,6 +373,10 @@ typedef struct hoist_objects {
     const struct hoist_usage *usage;    /* per-node pod usage kept by the snapshot's owner
                                            (model/usage.h; borrowed), or NULL: readers
                                            then index the pods themselves */
+    uint64_t nodes_version;             /* changed by the snapshot's owner (state/cluster.h)
+                                           whenever a Node or NodePool is added, changed,
+                                           removed or moved in its array; 0 = not kept
+                                           (a reader must assume anything changed) */
 } hoist_objects;
 
 /* Prepare an empty snapshot (strict mode: keep_going false). */

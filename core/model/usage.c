@@ -36,7 +36,9 @@ void hoist_usage_free(hoist_usage *u)
     free(u->links);
     free(u->waiting);
     hoist_strmap_free(&u->by_node);
+    uint64_t gen = u->last_gen; /* hints kept by callers never match a reused slot */
     hoist_usage_init(u);
+    u->last_gen = gen;
 }
 
 /* Slot of node `name`, or NO_SLOT. */
@@ -96,6 +98,7 @@ static size_t slot_get(hoist_usage *u, const char *name)
     }
     hoist_node_usage *s = &u->slots[at];
     s->node = copy;
+    s->gen = ++u->last_gen;
     s->next_free = NO_SLOT;
     if (hoist_strmap_put(&u->by_node, copy, (int64_t)at) < 0) {
         s->node = NULL;
@@ -327,6 +330,19 @@ int hoist_usage_build(hoist_usage *u, const hoist_objects *o)
         if (hoist_usage_track(u, i, o->pods[i]) < 0)
             return -1;
     return 0;
+}
+
+size_t hoist_usage_slot_of(const hoist_usage *u, const char *name)
+{
+    size_t at = name ? slot_find(u, name) : NO_SLOT;
+    return at == NO_SLOT ? SIZE_MAX : at;
+}
+
+const hoist_node_usage *hoist_usage_at(const hoist_usage *u, size_t slot, uint64_t gen)
+{
+    if (slot >= u->n_slots || !u->slots[slot].node || u->slots[slot].gen != gen)
+        return NULL;
+    return &u->slots[slot];
 }
 
 const hoist_node_usage *hoist_usage_of(const hoist_usage *u, const char *name)

@@ -40,6 +40,8 @@ typedef struct hoist_label_set {
 /* One node's pods and their sums. */
 typedef struct hoist_node_usage {
     char *node;                   /* node name (owned); NULL = free slot */
+    uint64_t gen;                 /* new each time the slot is given to a node (unique
+                                     in the index): see hoist_usage_at */
     hoist_resources requested;    /* sum of the requests of the pods holding it */
     uint32_t n_work;              /* of those, pods not owned by a DaemonSet */
     uint32_t n_do_not_disrupt;    /* pods with the do-not-disrupt annotation */
@@ -79,6 +81,7 @@ typedef struct hoist_usage {
     size_t *waiting;              /* their ids, in no particular order */
     size_t cap_waiting;
     size_t n_anti_affinity;       /* pods holding a node with required pod anti-affinity */
+    uint64_t last_gen;            /* the last slot generation given */
 } hoist_usage;
 
 /* Prepare an empty index (allocates nothing). */
@@ -106,6 +109,13 @@ static inline const hoist_pod *hoist_usage_waiting(const hoist_usage *u, size_t 
 /* The pods holding node `name`, or NULL when none do (borrowed, valid until
  * the next track, forget or reset). */
 const hoist_node_usage *hoist_usage_of(const hoist_usage *u, const char *name);
+/* The index into u->slots of node `name`'s usage, or SIZE_MAX when it has
+ * none. With that slot's gen it is a hint a caller may keep between
+ * decisions: hoist_usage_at gives the usage back without a name lookup. */
+size_t hoist_usage_slot_of(const hoist_usage *u, const char *name);
+/* Slot `slot`'s usage while it still belongs to the node it had at
+ * generation gen (borrowed), else NULL (the node lost it: look it up). */
+const hoist_node_usage *hoist_usage_at(const hoist_usage *u, size_t slot, uint64_t gen);
 
 /* False only when no pod waiting in u can fit on any node of o that a
  * scheduler could bind to (Ready or without a Ready condition, i.e. ready

@@ -346,6 +346,9 @@ typedef struct node_info {
     const hoist_node *node;
     int pool;                  /* index into pools; -1 when not hoist's */
     bool disrupting;
+    bool drifted;              /* launched from another template of its NodePool */
+    bool ready, unschedulable; /* the node's, read once (they change with its version) */
+    int64_t created;
     int64_t empty_since;       /* -1 when not (tracked as) empty */
     const hoist_node_usage *u; /* its active pods and their sums (borrowed), or NULL */
     size_t n_work;             /* active pods that are not DaemonSet pods */
@@ -914,8 +917,8 @@ static int underutilized(decide_ctx *x, const hoist_usage *usage, sort_item *can
         const hoist_node *n = ni->node;
         const hoist_nodepool *np = x->pools[ni->pool].np;
         if (np->consolidation_policy != HOIST_CONSOLIDATE_WHEN_EMPTY_OR_UNDERUTILIZED ||
-            np->consolidate_after == HOIST_NEVER || n->ready != 1 || n->unschedulable ||
-            n->created <= 0 || now - n->created < np->consolidate_after)
+            np->consolidate_after == HOIST_NEVER || !ni->ready || ni->unschedulable ||
+            ni->created <= 0 || now - ni->created < np->consolidate_after)
             continue;
         candidate c = {i, HOIST_DISRUPT_UNDERUTILIZED, NULL, 0};
         cands[n_cands++] = (sort_item){c, ni->n_work, ni->u->priority_sum,
@@ -930,7 +933,7 @@ static int underutilized(decide_ctx *x, const hoist_usage *usage, sort_item *can
     hoist_milli free_total[2] = {0, 0}, gone_free[2] = {0, 0}, gone_req[2] = {0, 0};
     for (size_t i = 0; i < o->n_nodes; i++) {
         const node_info *ni = &x->nodes[i];
-        if (ni->node->ready != 1 || ni->node->unschedulable || ni->disrupting)
+        if (!ni->ready || ni->unschedulable || ni->disrupting)
             continue;
         for (int k = 0; k < 2; k++) {
             hoist_milli f = ni->node->allocatable.v[slots[k]] -
@@ -1000,6 +1003,7 @@ static int underutilized(decide_ctx *x, const hoist_usage *usage, sort_item *can
 
 void hoist_consolidator_init(hoist_consolidator *s)
 {
+    memset(s, 0, sizeof *s);
     hoist_strmap_init(&s->empty_since);
 }
 
@@ -1014,6 +1018,80 @@ static void free_owned_map(hoist_strmap *m)
 void hoist_consolidator_free(hoist_consolidator *s)
 {
     free_owned_map(&s->empty_since);
+    free(s->cache);
+    s->cache = NULL;
+    s->n_cache = 0;
+    s->cache_of = NULL;
+}
+
+/* Whether s's per-node cache still describes o's nodes. */
+static bool cache_valid(const hoist_consolidator *s, const hoist_objects *o)
+{
+    if (!o->nodes_version || s->cache_of != o || s->cache_version != o->nodes_version ||
+        s->n_cache != o->n_nodes)
+        return false;
+    for (size_t i = 0; i < o->n_nodes; i++)
+        if (s->cache[i].node != o->nodes[i])
+            return false;
+    return true;
+}
+
+/* Fill s's per-node cache for o: each node's NodePool (pool_index: name ->
+ * index) and drift; usage hints are looked up when first needed. 0, or -1
+ * when out of memory (the cache is then empty). */
+static int cache_build(hoist_consolidator *s, const hoist_objects *o,
+                       const hoist_strmap *pool_index, const char (*hashes)[17])
+{
+    s->cache_of = NULL;
+    if (o->n_nodes > s->n_cache || !s->cache) {
+        hoist_consolidator_node *c = realloc(s->cache, (o->n_nodes + 1) * sizeof *c);
+        if (!c)
+            return -1;
+        s->cache = c;
+    }
+    s->n_cache = o->n_nodes;
+    for (size_t i = 0; i < o->n_nodes; i++) {
+        const hoist_node *n = o->nodes[i];
+        hoist_consolidator_node *c = &s->cache[i];
+        c->node = n;
+        c->pool = -1;
+        c->drifted = false;
+        c->ready = n->ready == 1;
+        c->unschedulable = n->unschedulable;
+        c->created = n->created;
+        c->usage_slot = SIZE_MAX;
+        c->usage_gen = 0;
+        const char *pool = hoist_labels_get(&n->labels, HOIST_LABEL_NODEPOOL);
+        int64_t pi;
+        if (!pool || !hoist_strmap_get(pool_index, pool, &pi))
+            continue;
+        c->pool = (int)pi;
+        const char *launched = hoist_labels_get(&n->labels, HOIST_LABEL_NODEPOOL_HASH);
+        c->drifted = launched && strcmp(launched, hashes[pi]) != 0;
+    }
+    s->cache_of = o;
+    s->cache_version = o->nodes_version;
+    return 0;
+}
+
+/* Node c's usage in `usage` (borrowed), from its hint when that still
+ * holds, else by name (the hint is renewed when the usage is the cached
+ * snapshot's own). */
+static const hoist_node_usage *cached_usage(hoist_consolidator_node *c, const hoist_usage *usage,
+                                            bool own)
+{
+    if (!own)
+        return hoist_usage_of(usage, c->node->name);
+    const hoist_node_usage *u = c->usage_slot == SIZE_MAX
+                                    ? NULL
+                                    : hoist_usage_at(usage, c->usage_slot, c->usage_gen);
+    if (u)
+        return u;
+    c->usage_slot = hoist_usage_slot_of(usage, c->node->name);
+    if (c->usage_slot == SIZE_MAX)
+        return NULL;
+    c->usage_gen = usage->slots[c->usage_slot].gen;
+    return &usage->slots[c->usage_slot];
 }
 
 void hoist_consolidation_free(hoist_consolidation *c)
@@ -1100,21 +1178,34 @@ int hoist_consolidate_compute(hoist_consolidator *s, const hoist_objects *o,
                 disrupting[n_disrupting++] = opts->disrupting[i];
         qsort(disrupting, n_disrupting, sizeof *disrupting, str_ptr_cmp);
     }
+    /* each node's NodePool and drift change only with the nodes and NodePools */
+    if (!cache_valid(s, o)) {
+        char (*hashes)[17] = hoist_arena_calloc(a, o->n_nodepools + 1, sizeof *hashes);
+        if (!hashes)
+            goto oom;
+        for (size_t i = 0; i < o->n_nodepools; i++)
+            memcpy(hashes[i], pools[i].template_hash, sizeof hashes[i]);
+        if (cache_build(s, o, &pool_index, (const char (*)[17])hashes) < 0)
+            goto oom;
+    }
+    bool own_usage = usage == o->usage;
     for (size_t i = 0; i < o->n_nodes; i++) {
         node_info *ni = &nodes[i];
+        hoist_consolidator_node *cn = &s->cache[i];
         ni->node = o->nodes[i];
-        ni->pool = -1;
+        ni->pool = cn->pool;
+        ni->drifted = cn->drifted;
+        ni->ready = cn->ready;
+        ni->unschedulable = cn->unschedulable;
+        ni->created = cn->created;
         ni->empty_since = -1;
-        ni->u = hoist_usage_of(usage, ni->node->name);
+        ni->u = cached_usage(cn, usage, own_usage);
         ni->n_work = ni->u ? ni->u->n_work : 0;
         ni->disrupting = n_disrupting && bsearch(&ni->node->name, disrupting, n_disrupting,
                                                  sizeof *disrupting, str_ptr_cmp);
-        const char *pool = hoist_labels_get(&ni->node->labels, HOIST_LABEL_NODEPOOL);
-        int64_t pi;
-        if (pool && hoist_strmap_get(&pool_index, pool, &pi)) {
-            ni->pool = (int)pi;
-            pools[pi].n_nodes++;
-            pools[pi].in_progress += ni->disrupting;
+        if (ni->pool >= 0) {
+            pools[ni->pool].n_nodes++;
+            pools[ni->pool].in_progress += ni->disrupting;
         }
     }
 
@@ -1122,7 +1213,7 @@ int hoist_consolidate_compute(hoist_consolidator *s, const hoist_objects *o,
     if (opts->headroom)
         for (size_t i = 0; i < o->n_nodes; i++) {
             node_info *ni = &nodes[i];
-            if (ni->pool < 0 || ni->node->ready != 1 || ni->disrupting)
+            if (ni->pool < 0 || !ni->ready || ni->disrupting)
                 continue;
             hoist_resources_add(&pools[ni->pool].spare, &ni->node->allocatable);
             if (ni->u)
@@ -1132,7 +1223,7 @@ int hoist_consolidate_compute(hoist_consolidator *s, const hoist_objects *o,
     /* when each Ready hoist node became empty (the new map owns its keys) */
     for (size_t i = 0; i < o->n_nodes; i++) {
         node_info *ni = &nodes[i];
-        if (ni->pool < 0 || ni->node->ready != 1 || ni->n_work)
+        if (ni->pool < 0 || ni->n_work || !ni->ready)
             continue;
         int64_t since;
         if (!hoist_strmap_get(&s->empty_since, ni->node->name, &since) || since > now)
@@ -1160,12 +1251,12 @@ int hoist_consolidate_compute(hoist_consolidator *s, const hoist_objects *o,
         const hoist_nodepool *np = pools[ni->pool].np;
         char buf[160], d1[48], d2[48];
         candidate c = {i, HOIST_DISRUPT_EXPIRED, NULL, 0}; /* priced once chosen */
-        if (np->expire_after != HOIST_NEVER && n->created > 0 &&
-            now - n->created >= np->expire_after) {
-            format_duration(now - n->created, d1, sizeof d1);
+        if (np->expire_after != HOIST_NEVER && ni->created > 0 &&
+            now - ni->created >= np->expire_after) {
+            format_duration(now - ni->created, d1, sizeof d1);
             format_duration(np->expire_after, d2, sizeof d2);
             snprintf(buf, sizeof buf, "age %s reached expireAfter %s", d1, d2);
-        } else if (n->ready == 1 && !n->unschedulable) {
+        } else if (ni->ready && !ni->unschedulable) {
             bool recycle = false;
             if (opts->recycle) {
                 char family[64];
@@ -1179,11 +1270,12 @@ int hoist_consolidate_compute(hoist_consolidator *s, const hoist_objects *o,
                 if (recycle && !buf[0])
                     snprintf(buf, sizeof buf, "recycled by policy");
             }
-            const char *launched = hoist_labels_get(&n->labels, HOIST_LABEL_NODEPOOL_HASH);
+            const char *launched =
+                ni->drifted ? hoist_labels_get(&n->labels, HOIST_LABEL_NODEPOOL_HASH) : NULL;
             const char *now_hash = pools[ni->pool].template_hash;
             if (recycle) {
                 c.reason = HOIST_DISRUPT_RECYCLE;
-            } else if (launched && strcmp(launched, now_hash) != 0) {
+            } else if (launched) {
                 c.reason = HOIST_DISRUPT_DRIFTED;
                 snprintf(buf, sizeof buf,
                          "NodePool %s's template changed since launch (hash %s, now %s)",

@@ -204,9 +204,28 @@ typedef struct hoist_consolidation {
     size_t underutilized_plans;         /* plans tried for UNDERUTILIZED */
 } hoist_consolidation;
 
-/* The stage's memory between decisions: when each node was first seen empty. */
+/* What the stage keeps of node o->nodes[i] between decisions while the
+ * snapshot's nodes_version stays the same. */
+typedef struct hoist_consolidator_node {
+    const hoist_node *node;             /* borrowed: checked against o->nodes[i] */
+    int pool;                           /* index into o->nodepools; -1 when not hoist's */
+    bool drifted;                       /* launched from another template of its NodePool */
+    bool ready, unschedulable;          /* node->ready == 1, node->unschedulable */
+    int64_t created;                    /* node->created */
+    size_t usage_slot;                  /* hint: hoist_usage_slot_of, SIZE_MAX = none */
+    uint64_t usage_gen;
+} hoist_consolidator_node;
+
+/* The stage's memory between decisions: when each node was first seen
+ * empty, and what does not change while the nodes and NodePools do not (each
+ * node's NodePool and drift, and where its usage is), so that a round reads
+ * no labels and looks no node up by name. */
 typedef struct hoist_consolidator {
     hoist_strmap empty_since;           /* node name -> Unix seconds (keys owned) */
+    const hoist_objects *cache_of;      /* the snapshot the cache describes, or NULL */
+    uint64_t cache_version;             /* its nodes_version then */
+    size_t n_cache;
+    hoist_consolidator_node *cache;     /* one per node, in o->nodes order (owned) */
 } hoist_consolidator;
 
 void hoist_consolidator_init(hoist_consolidator *s);

@@ -101,6 +101,8 @@ static size_t *kind_count(hoist_objects *o, int k)
 /* Move the last element of kind k's array to pos and shrink it by one. */
 static void array_swap_remove(hoist_objects *o, int k, size_t pos)
 {
+    if (k == K_NODE || k == K_NODEPOOL)
+        o->nodes_version++;
 #define SWAP_REMOVE(field) (o->field[pos] = o->field[--o->n_##field])
     switch (k) {
     case K_POD: SWAP_REMOVE(pods); break;
@@ -539,6 +541,8 @@ static int put(hoist_cluster *c, const json_t *obj, int k, const char *kind, con
     }
     size_t at = *kind_count(&c->objects, k) - 1;
     hoist_pod *pod = k == K_POD ? c->objects.pods[at] : NULL;
+    if (k == K_NODE || k == K_NODEPOOL)
+        c->objects.nodes_version++;
     if (pos == NO_ENTRY) {
         pos = entry_new(c);
         if (pos == NO_ENTRY) {

@@ -1161,6 +1161,41 @@ static void test_event_with_text(void **state)
     hoist_cluster_free(&c);
 }
 
+/* nodes_version changes with every Node and NodePool change, and only then. */
+static void test_nodes_version(void **state)
+{
+    (void)state;
+    hoist_cluster c;
+    hoist_cluster_init(&c);
+    hoist_err err = {{0}};
+    const hoist_objects *o = hoist_cluster_objects(&c);
+    assert_int_equal(o->nodes_version, 0);
+    const char *n1 = "{\"apiVersion\": \"v1\", \"kind\": \"Node\", \"metadata\": {\"name\": "
+                     "\"n1\", \"labels\": {\"a\": \"1\"}}}";
+    const char *n1b = "{\"apiVersion\": \"v1\", \"kind\": \"Node\", \"metadata\": {\"name\": "
+                      "\"n1\", \"labels\": {\"a\": \"2\"}}}";
+    const char *np = "{\"apiVersion\": \"hoist.dev/v1\", \"kind\": \"NodePool\", \"metadata\": "
+                     "{\"name\": \"p\"}, \"spec\": {\"template\": {\"spec\": {}}}}";
+    assert_true(apply(&c, HOIST_OBJECT_ADD, n1, &err) >= 0);
+    uint64_t v = o->nodes_version;
+    assert_true(v > 0);
+    /* pods, and the same node version again, leave it */
+    add_pod(&c, "default", "p1", "100m", "web", "n1");
+    assert_true(apply(&c, HOIST_OBJECT_UPDATE, n1, &err) >= 0);
+    assert_int_equal(o->nodes_version, v);
+    /* a changed node, a NodePool, a deleted node: each moves it */
+    assert_true(apply(&c, HOIST_OBJECT_UPDATE, n1b, &err) >= 0);
+    assert_true(o->nodes_version > v);
+    v = o->nodes_version;
+    assert_true(apply(&c, HOIST_OBJECT_ADD, np, &err) >= 0);
+    assert_true(o->nodes_version > v);
+    v = o->nodes_version;
+    assert_true(apply(&c, HOIST_OBJECT_DELETE, n1b, &err) >= 0);
+    assert_true(o->nodes_version > v);
+    assert_int_equal(o->n_nodes, 0);
+    hoist_cluster_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1189,6 +1224,7 @@ int main(void)
         cmocka_unit_test(test_free_and_reuse),
         cmocka_unit_test(test_usage_follows_every_change),
         cmocka_unit_test(test_event_with_text),
+        cmocka_unit_test(test_nodes_version),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,7 +16,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "pipeline/consolidate.h"
+#include "state/cluster.h"
 
 /* Monday 2024-01-01 00:00:00 UTC. */
 #define MONDAY 1704067200LL
@@ -1357,6 +1360,149 @@ static void test_order_by_lifetime_left(void **state)
     hoist_objects_free(&o);
 }
 
+/* ---- the stage's memory across rounds on a live cluster state ---- */
+
+static void cluster_apply(hoist_cluster *c, hoist_object_op op, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void cluster_apply(hoist_cluster *c, hoist_object_op op, const char *fmt, ...)
+{
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    json_error_t jerr;
+    json_t *j = json_loads(buf, 0, &jerr);
+    if (!j)
+        fail_msg("bad JSON %s: %s", buf, jerr.text);
+    hoist_object_event ev = {.op = op, .object = j};
+    hoist_err err = {{0}};
+    if (hoist_cluster_apply(c, &ev, &err) < 0)
+        fail_msg("apply %s: %s", buf, err.msg);
+    json_decref(j);
+}
+
+static void cluster_node(hoist_cluster *c, hoist_object_op op, const char *name,
+                         const char *hash_label)
+{
+    cluster_apply(c, op,
+                  "{\"apiVersion\": \"v1\", \"kind\": \"Node\", \"metadata\": {\"name\": \"%s\", "
+                  "\"creationTimestamp\": \"2024-01-01T00:00:00Z\", \"labels\": "
+                  "{\"hoist.dev/nodepool\": \"default\"%s%s%s}}, \"status\": {\"allocatable\": "
+                  "{\"cpu\": \"2\", \"memory\": \"8Gi\", \"pods\": \"110\"}, \"conditions\": "
+                  "[{\"type\": \"Ready\", \"status\": \"True\"}]}}",
+                  name, hash_label ? ", \"hoist.dev/nodepool-hash\": \"" : "",
+                  hash_label ? hash_label : "", hash_label ? "\"" : "");
+}
+
+static void cluster_pod(hoist_cluster *c, hoist_object_op op, const char *name, const char *node)
+{
+    cluster_apply(c, op,
+                  "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"%s\", "
+                  "\"namespace\": \"default\", \"ownerReferences\": [{\"apiVersion\": "
+                  "\"apps/v1\", \"kind\": \"ReplicaSet\", \"name\": \"web\", \"uid\": \"u1\", "
+                  "\"controller\": true}]}, \"spec\": {\"nodeName\": \"%s\", \"containers\": "
+                  "[{\"name\": \"c\", \"resources\": {\"requests\": {\"cpu\": \"100m\"}}}]}, "
+                  "\"status\": {\"phase\": \"Running\"}}",
+                  name, node);
+}
+
+/* "node:reason " for each decision of a round, sorted (a comparable text). */
+static void decisions_text(const hoist_consolidation *c, char *out, size_t cap)
+{
+    char items[16][64];
+    size_t n = c->n < 16 ? c->n : 16;
+    for (size_t i = 0; i < n; i++)
+        snprintf(items[i], sizeof items[i], "%s:%s ", c->items[i].node->name,
+                 hoist_disruption_reason_name(c->items[i].reason));
+    qsort(items, n, sizeof items[0], (int (*)(const void *, const void *))strcmp);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        strncat(out, items[i], cap - strlen(out) - 1);
+}
+
+/* One round with the long-lived consolidator `kept` and one with a new
+ * one: the same decisions (consolidateAfter is 0, so the empty-since
+ * memory does not matter); returns them as text. */
+static void round_both(hoist_consolidator *kept, hoist_cluster *c, char *out, size_t cap)
+{
+    hoist_consolidate_options opts = {0};
+    hoist_consolidation a, b;
+    run(kept, hoist_cluster_objects(c), &opts, MONDAY + HOUR, &a);
+    hoist_consolidator fresh;
+    hoist_consolidator_init(&fresh);
+    run(&fresh, hoist_cluster_objects(c), &opts, MONDAY + HOUR, &b);
+    char tb[512];
+    decisions_text(&a, out, cap);
+    decisions_text(&b, tb, sizeof tb);
+    assert_string_equal(out, tb);
+    hoist_consolidation_free(&a);
+    hoist_consolidation_free(&b);
+    hoist_consolidator_free(&fresh);
+}
+
+/* The consolidator keeps each node's NodePool, drift and usage slot while
+ * the nodes do not change; its decisions stay those of a new one through
+ * pod churn, node updates, additions and deletions. */
+static void test_cache_follows_the_cluster(void **state)
+{
+    (void)state;
+    hoist_cluster c;
+    hoist_cluster_init(&c);
+    cluster_apply(&c, HOIST_OBJECT_ADD,
+                  "{\"apiVersion\": \"hoist.dev/v1\", \"kind\": \"NodePool\", \"metadata\": "
+                  "{\"name\": \"default\"}, \"spec\": {\"template\": {\"spec\": "
+                  "{\"nodeClassRef\": {\"group\": \"hoist.dev\", \"kind\": \"MockNodeClass\", "
+                  "\"name\": \"default\"}}}, \"disruption\": {\"consolidationPolicy\": "
+                  "\"WhenEmpty\", \"consolidateAfter\": \"0s\", \"budgets\": [{\"nodes\": "
+                  "\"100%%\"}]}}}");
+    for (int i = 1; i <= 4; i++) {
+        char name[8];
+        snprintf(name, sizeof name, "n%d", i);
+        cluster_node(&c, HOIST_OBJECT_ADD, name, NULL);
+    }
+    cluster_pod(&c, HOIST_OBJECT_ADD, "p1", "n1");
+    cluster_pod(&c, HOIST_OBJECT_ADD, "p2", "n2");
+    cluster_pod(&c, HOIST_OBJECT_ADD, "p3", "n3");
+    hoist_consolidator s;
+    hoist_consolidator_init(&s);
+    char got[512];
+    round_both(&s, &c, got, sizeof got);
+    assert_string_equal(got, "n4:empty ");
+    const hoist_objects *o = hoist_cluster_objects(&c);
+    assert_ptr_equal(s.cache_of, o);
+    uint64_t v = s.cache_version;
+
+    /* pods only: the cache stays and the usage follows. n2 empties and n4
+     * takes n2's usage slot before the next round: n2's old hint must not
+     * find n4's pods */
+    cluster_apply(&c, HOIST_OBJECT_DELETE,
+                  "{\"kind\": \"Pod\", \"metadata\": {\"namespace\": \"default\", "
+                  "\"name\": \"p2\"}}");
+    cluster_pod(&c, HOIST_OBJECT_ADD, "p4", "n4");
+    round_both(&s, &c, got, sizeof got);
+    assert_string_equal(got, "n2:empty ");
+    assert_int_equal(s.cache_version, v);
+    cluster_pod(&c, HOIST_OBJECT_ADD, "p2", "n2");
+    round_both(&s, &c, got, sizeof got);
+    assert_string_equal(got, "");
+
+    /* a node update: n3 from another template drifts */
+    cluster_node(&c, HOIST_OBJECT_UPDATE, "n3", "0000000000000001");
+    round_both(&s, &c, got, sizeof got);
+    assert_string_equal(got, "n3:drifted ");
+    assert_true(s.cache_version != v);
+    /* a deletion moves the last node into its place; an addition appends */
+    cluster_apply(&c, HOIST_OBJECT_DELETE, "{\"kind\": \"Node\", \"metadata\": {\"name\": "
+                                           "\"n1\"}}");
+    cluster_node(&c, HOIST_OBJECT_ADD, "n5", NULL);
+    round_both(&s, &c, got, sizeof got);
+    assert_string_equal(got, "n3:drifted n5:empty ");
+    assert_int_equal(s.n_cache, o->n_nodes);
+    hoist_consolidator_free(&s);
+    hoist_cluster_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1384,6 +1530,7 @@ int main(void)
         cmocka_unit_test(test_multi_node_replace),
         cmocka_unit_test(test_pdb_holds_candidates),
         cmocka_unit_test(test_order_by_lifetime_left),
+        cmocka_unit_test(test_cache_follows_the_cluster),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -201,6 +201,42 @@ static void test_room_for_waiting(void **state)
     hoist_objects_free(&o);
 }
 
+/* A slot hint (hoist_usage_slot_of + gen) finds the node's usage until the
+ * node loses that slot, even when the slot goes to another node. */
+static void test_slot_hints(void **state)
+{
+    (void)state;
+    hoist_usage u;
+    hoist_usage_init(&u);
+    hoist_pod a = pod("a", "n1", 500), b = pod("b", "n2", 250);
+    assert_int_equal(hoist_usage_track(&u, 0, &a), 0);
+    size_t slot = hoist_usage_slot_of(&u, "n1");
+    assert_true(slot != SIZE_MAX);
+    assert_int_equal(hoist_usage_slot_of(&u, "nobody"), SIZE_MAX);
+    assert_int_equal(hoist_usage_slot_of(&u, NULL), SIZE_MAX);
+    uint64_t gen = u.slots[slot].gen;
+    assert_ptr_equal(hoist_usage_at(&u, slot, gen), hoist_usage_of(&u, "n1"));
+    assert_null(hoist_usage_at(&u, slot, gen + 1));
+    assert_null(hoist_usage_at(&u, slot + 100, gen));
+    /* n1 empties: its slot is free; n2 takes the slot; the old hint fails */
+    hoist_usage_forget(&u, 0);
+    assert_null(hoist_usage_at(&u, slot, gen));
+    assert_int_equal(hoist_usage_track(&u, 1, &b), 0);
+    assert_int_equal(hoist_usage_slot_of(&u, "n2"), slot); /* reused */
+    assert_null(hoist_usage_at(&u, slot, gen));
+    /* n1 comes back: a new generation, never the old one */
+    assert_int_equal(hoist_usage_track(&u, 0, &a), 0);
+    size_t again = hoist_usage_slot_of(&u, "n1");
+    assert_true(u.slots[again].gen != gen);
+    assert_null(hoist_usage_at(&u, again, gen));
+    /* after a free, generations go on: no old hint matches a new slot */
+    uint64_t last = u.last_gen;
+    hoist_usage_free(&u);
+    assert_int_equal(hoist_usage_track(&u, 0, &a), 0);
+    assert_true(u.slots[hoist_usage_slot_of(&u, "n1")].gen > last);
+    hoist_usage_free(&u);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -208,6 +244,7 @@ int main(void)
         cmocka_unit_test(test_node_churn),
         cmocka_unit_test(test_build),
         cmocka_unit_test(test_room_for_waiting),
+        cmocka_unit_test(test_slot_hints),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
