@@ -198,6 +198,9 @@ typedef struct hoist_node {
     bool unschedulable;           /* spec.unschedulable */
     int ready;                    /* Ready condition: 1 True, 0 False/Unknown, -1 absent */
     int64_t created;              /* metadata.creationTimestamp, Unix seconds; 0 absent */
+    uint64_t serial;              /* set by the snapshot's owner (state/cluster.h): new for
+                                     every decoded version of every node, never reused;
+                                     0 = not kept (a reader may not cache by it) */
 } hoist_node;
 
 /* Why a disruption budget applies (NodePool budgets' reasons). */
@@ -373,10 +376,6 @@ typedef struct hoist_objects {
     const struct hoist_usage *usage;    /* per-node pod usage kept by the snapshot's owner
                                            (model/usage.h; borrowed), or NULL: readers
                                            then index the pods themselves */
-    uint64_t nodes_version;             /* changed by the snapshot's owner (state/cluster.h)
-                                           whenever a Node or NodePool is added, changed,
-                                           removed or moved in its array; 0 = not kept
-                                           (a reader must assume anything changed) */
 } hoist_objects;
 
 /* Prepare an empty snapshot (strict mode: keep_going false). */

@@ -1015,63 +1015,103 @@ static void free_owned_map(hoist_strmap *m)
     hoist_strmap_free(m);
 }
 
+/* Forget the NodePools the cache was made under, and with them the cache. */
+static void cache_forget_pools(hoist_consolidator *s)
+{
+    for (size_t i = 0; i < s->n_pools; i++)
+        free(s->pool_names[i]);
+    free(s->pools);
+    free(s->pool_names);
+    free(s->pool_hashes);
+    s->pools = NULL;
+    s->pool_names = NULL;
+    s->pool_hashes = NULL;
+    s->n_pools = 0;
+    s->cache_of = NULL;
+}
+
 void hoist_consolidator_free(hoist_consolidator *s)
 {
     free_owned_map(&s->empty_since);
+    cache_forget_pools(s);
     free(s->cache);
     s->cache = NULL;
-    s->n_cache = 0;
-    s->cache_of = NULL;
+    s->n_cache = s->cap_cache = 0;
 }
 
-/* Whether s's per-node cache still describes o's nodes. */
-static bool cache_valid(const hoist_consolidator *s, const hoist_objects *o)
+/* Make s's per-node cache fit o: voided when o is another snapshot or its
+ * NodePools changed (names, order, template hashes), sized to its nodes.
+ * 0, or -1 when out of memory (nothing is cached then). */
+static int cache_prepare(hoist_consolidator *s, const hoist_objects *o)
 {
-    if (!o->nodes_version || s->cache_of != o || s->cache_version != o->nodes_version ||
-        s->n_cache != o->n_nodes)
-        return false;
-    for (size_t i = 0; i < o->n_nodes; i++)
-        if (s->cache[i].node != o->nodes[i])
-            return false;
-    return true;
-}
-
-/* Fill s's per-node cache for o: each node's NodePool (pool_index: name ->
- * index) and drift; usage hints are looked up when first needed. 0, or -1
- * when out of memory (the cache is then empty). */
-static int cache_build(hoist_consolidator *s, const hoist_objects *o,
-                       const hoist_strmap *pool_index, const char (*hashes)[17])
-{
-    s->cache_of = NULL;
-    if (o->n_nodes > s->n_cache || !s->cache) {
-        hoist_consolidator_node *c = realloc(s->cache, (o->n_nodes + 1) * sizeof *c);
-        if (!c)
-            return -1;
-        s->cache = c;
+    bool same = s->cache_of == o && s->n_pools == o->n_nodepools;
+    for (size_t i = 0; same && i < o->n_nodepools; i++)
+        same = s->pools[i] == o->nodepools[i] &&
+               s->pool_hashes[i] == o->nodepools[i]->template_hash &&
+               strcmp(s->pool_names[i], o->nodepools[i]->name) == 0;
+    if (!same) {
+        cache_forget_pools(s);
+        size_t n = o->n_nodepools + 1;
+        if (!(s->pools = calloc(n, sizeof *s->pools)) ||
+            !(s->pool_names = calloc(n, sizeof *s->pool_names)) ||
+            !(s->pool_hashes = calloc(n, sizeof *s->pool_hashes)))
+            goto oom;
+        for (size_t i = 0; i < o->n_nodepools; i++) {
+            s->pools[i] = o->nodepools[i];
+            s->pool_hashes[i] = o->nodepools[i]->template_hash;
+            if (!(s->pool_names[i] = strdup(o->nodepools[i]->name)))
+                goto oom;
+            s->n_pools = i + 1;
+        }
+        s->n_pools = o->n_nodepools;
+        s->n_cache = 0; /* every entry is made again */
     }
+    if (o->n_nodes > s->cap_cache) {
+        size_t cap = o->n_nodes + o->n_nodes / 2 + 16;
+        hoist_consolidator_node *c = realloc(s->cache, cap * sizeof *c);
+        if (!c)
+            goto oom;
+        s->cache = c;
+        s->cap_cache = cap;
+    }
+    for (size_t i = s->n_cache; i < o->n_nodes; i++)
+        s->cache[i].node = NULL; /* new positions: made when read */
     s->n_cache = o->n_nodes;
-    for (size_t i = 0; i < o->n_nodes; i++) {
-        const hoist_node *n = o->nodes[i];
-        hoist_consolidator_node *c = &s->cache[i];
-        c->node = n;
-        c->pool = -1;
-        c->drifted = false;
-        c->ready = n->ready == 1;
-        c->unschedulable = n->unschedulable;
-        c->created = n->created;
-        c->usage_slot = SIZE_MAX;
-        c->usage_gen = 0;
-        const char *pool = hoist_labels_get(&n->labels, HOIST_LABEL_NODEPOOL);
-        int64_t pi;
-        if (!pool || !hoist_strmap_get(pool_index, pool, &pi))
-            continue;
+    s->cache_of = o;
+    return 0;
+oom:
+    cache_forget_pools(s);
+    s->n_cache = 0;
+    return -1;
+}
+
+/* Node o->nodes[i]'s cache entry, made again unless it describes this very
+ * node version (pointer and serial; serial 0 is never trusted). */
+static hoist_consolidator_node *cache_entry(hoist_consolidator *s, const hoist_objects *o,
+                                            size_t i, const hoist_strmap *pool_index,
+                                            const pool_state *pools)
+{
+    const hoist_node *n = o->nodes[i];
+    hoist_consolidator_node *c = &s->cache[i];
+    if (c->node == n && n->serial != 0 && c->serial == n->serial)
+        return c;
+    c->node = n;
+    c->serial = n->serial;
+    c->pool = -1;
+    c->drifted = false;
+    c->ready = n->ready == 1;
+    c->unschedulable = n->unschedulable;
+    c->created = n->created;
+    c->usage_slot = SIZE_MAX;
+    c->usage_gen = 0;
+    const char *pool = hoist_labels_get(&n->labels, HOIST_LABEL_NODEPOOL);
+    int64_t pi;
+    if (pool && hoist_strmap_get(pool_index, pool, &pi)) {
         c->pool = (int)pi;
         const char *launched = hoist_labels_get(&n->labels, HOIST_LABEL_NODEPOOL_HASH);
-        c->drifted = launched && strcmp(launched, hashes[pi]) != 0;
+        c->drifted = launched && strcmp(launched, pools[pi].template_hash) != 0;
     }
-    s->cache_of = o;
-    s->cache_version = o->nodes_version;
-    return 0;
+    return c;
 }
 
 /* Node c's usage in `usage` (borrowed), from its hint when that still
@@ -1178,20 +1218,14 @@ int hoist_consolidate_compute(hoist_consolidator *s, const hoist_objects *o,
                 disrupting[n_disrupting++] = opts->disrupting[i];
         qsort(disrupting, n_disrupting, sizeof *disrupting, str_ptr_cmp);
     }
-    /* each node's NodePool and drift change only with the nodes and NodePools */
-    if (!cache_valid(s, o)) {
-        char (*hashes)[17] = hoist_arena_calloc(a, o->n_nodepools + 1, sizeof *hashes);
-        if (!hashes)
-            goto oom;
-        for (size_t i = 0; i < o->n_nodepools; i++)
-            memcpy(hashes[i], pools[i].template_hash, sizeof hashes[i]);
-        if (cache_build(s, o, &pool_index, (const char (*)[17])hashes) < 0)
-            goto oom;
-    }
+    /* each node's NodePool, drift and readiness change only with its version
+     * and the NodePools: kept between rounds */
+    if (cache_prepare(s, o) < 0)
+        goto oom;
     bool own_usage = usage == o->usage;
     for (size_t i = 0; i < o->n_nodes; i++) {
         node_info *ni = &nodes[i];
-        hoist_consolidator_node *cn = &s->cache[i];
+        hoist_consolidator_node *cn = cache_entry(s, o, i, &pool_index, pools);
         ni->node = o->nodes[i];
         ni->pool = cn->pool;
         ni->drifted = cn->drifted;

@@ -204,10 +204,11 @@ typedef struct hoist_consolidation {
     size_t underutilized_plans;         /* plans tried for UNDERUTILIZED */
 } hoist_consolidation;
 
-/* What the stage keeps of node o->nodes[i] between decisions while the
- * snapshot's nodes_version stays the same. */
+/* What the stage keeps of node o->nodes[i] between decisions, while that
+ * is the same node version (pointer and hoist_node.serial). */
 typedef struct hoist_consolidator_node {
     const hoist_node *node;             /* borrowed: checked against o->nodes[i] */
+    uint64_t serial;                    /* its hoist_node.serial then (0: not kept) */
     int pool;                           /* index into o->nodepools; -1 when not hoist's */
     bool drifted;                       /* launched from another template of its NodePool */
     bool ready, unschedulable;          /* node->ready == 1, node->unschedulable */
@@ -217,15 +218,18 @@ typedef struct hoist_consolidator_node {
 } hoist_consolidator_node;
 
 /* The stage's memory between decisions: when each node was first seen
- * empty, and what does not change while the nodes and NodePools do not (each
- * node's NodePool and drift, and where its usage is), so that a round reads
- * no labels and looks no node up by name. */
+ * empty, and what does not change while a node and the NodePools do not
+ * (each node's NodePool, drift and readiness, and where its usage is), so
+ * that a round reads no labels and looks no node up by name. */
 typedef struct hoist_consolidator {
     hoist_strmap empty_since;           /* node name -> Unix seconds (keys owned) */
     const hoist_objects *cache_of;      /* the snapshot the cache describes, or NULL */
-    uint64_t cache_version;             /* its nodes_version then */
-    size_t n_cache;
-    hoist_consolidator_node *cache;     /* one per node, in o->nodes order (owned) */
+    size_t n_pools;                     /* its NodePools then: any change voids the cache */
+    const hoist_nodepool **pools;       /* (borrowed pointers, owned array) */
+    char **pool_names;                  /* their names (owned copies) */
+    uint64_t *pool_hashes;              /* their template hashes (owned) */
+    size_t n_cache, cap_cache;
+    hoist_consolidator_node *cache;     /* per position in o->nodes (owned) */
 } hoist_consolidator;
 
 void hoist_consolidator_init(hoist_consolidator *s);

@@ -101,8 +101,6 @@ static size_t *kind_count(hoist_objects *o, int k)
 /* Move the last element of kind k's array to pos and shrink it by one. */
 static void array_swap_remove(hoist_objects *o, int k, size_t pos)
 {
-    if (k == K_NODE || k == K_NODEPOOL)
-        o->nodes_version++;
 #define SWAP_REMOVE(field) (o->field[pos] = o->field[--o->n_##field])
     switch (k) {
     case K_POD: SWAP_REMOVE(pods); break;
@@ -448,7 +446,9 @@ void hoist_cluster_free(hoist_cluster *c)
         free(c->owners[k]);
     hoist_usage_free(&c->usage);
     hoist_objects_free(&c->objects);
+    uint64_t serial = c->last_node_serial; /* serials are never reused */
     hoist_cluster_init(c);
+    c->last_node_serial = serial;
 }
 
 /* Entry of kind k's key, or NO_ENTRY. */
@@ -541,8 +541,8 @@ static int put(hoist_cluster *c, const json_t *obj, int k, const char *kind, con
     }
     size_t at = *kind_count(&c->objects, k) - 1;
     hoist_pod *pod = k == K_POD ? c->objects.pods[at] : NULL;
-    if (k == K_NODE || k == K_NODEPOOL)
-        c->objects.nodes_version++;
+    if (k == K_NODE)
+        c->objects.nodes[at]->serial = ++c->last_node_serial;
     if (pos == NO_ENTRY) {
         pos = entry_new(c);
         if (pos == NO_ENTRY) {

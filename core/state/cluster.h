@@ -111,6 +111,7 @@ typedef struct hoist_cluster {
     hoist_usage usage;              /* pods per node, by entry position (the snapshot's
                                        objects.usage points here) */
     bool usage_stale;               /* a usage update ran out of memory: rebuild it */
+    uint64_t last_node_serial;      /* the last hoist_node.serial given */
     hoist_cluster_stats stats;
 } hoist_cluster;
 

@@ -1161,38 +1161,47 @@ static void test_event_with_text(void **state)
     hoist_cluster_free(&c);
 }
 
-/* nodes_version changes with every Node and NodePool change, and only then. */
-static void test_nodes_version(void **state)
+static uint64_t serial_of(hoist_cluster *c, const char *node)
+{
+    const hoist_node *n = hoist_cluster_find_node(c, node);
+    assert_non_null(n);
+    return n->serial;
+}
+
+/* Every decoded version of every node gets a serial of its own, never
+ * reused, even after the store is freed and filled again. */
+static void test_node_serials(void **state)
 {
     (void)state;
     hoist_cluster c;
     hoist_cluster_init(&c);
     hoist_err err = {{0}};
-    const hoist_objects *o = hoist_cluster_objects(&c);
-    assert_int_equal(o->nodes_version, 0);
     const char *n1 = "{\"apiVersion\": \"v1\", \"kind\": \"Node\", \"metadata\": {\"name\": "
                      "\"n1\", \"labels\": {\"a\": \"1\"}}}";
     const char *n1b = "{\"apiVersion\": \"v1\", \"kind\": \"Node\", \"metadata\": {\"name\": "
                       "\"n1\", \"labels\": {\"a\": \"2\"}}}";
-    const char *np = "{\"apiVersion\": \"hoist.dev/v1\", \"kind\": \"NodePool\", \"metadata\": "
-                     "{\"name\": \"p\"}, \"spec\": {\"template\": {\"spec\": {}}}}";
+    const char *n2 = "{\"apiVersion\": \"v1\", \"kind\": \"Node\", \"metadata\": {\"name\": "
+                     "\"n2\"}}";
     assert_true(apply(&c, HOIST_OBJECT_ADD, n1, &err) >= 0);
-    uint64_t v = o->nodes_version;
-    assert_true(v > 0);
-    /* pods, and the same node version again, leave it */
+    assert_true(apply(&c, HOIST_OBJECT_ADD, n2, &err) >= 0);
+    uint64_t s1 = serial_of(&c, "n1"), s2 = serial_of(&c, "n2");
+    assert_true(s1 > 0 && s2 > 0 && s1 != s2);
+    /* a pod, or the same version again: the node object stays */
     add_pod(&c, "default", "p1", "100m", "web", "n1");
     assert_true(apply(&c, HOIST_OBJECT_UPDATE, n1, &err) >= 0);
-    assert_int_equal(o->nodes_version, v);
-    /* a changed node, a NodePool, a deleted node: each moves it */
+    assert_int_equal(serial_of(&c, "n1"), s1);
+    /* a changed node is a new version */
     assert_true(apply(&c, HOIST_OBJECT_UPDATE, n1b, &err) >= 0);
-    assert_true(o->nodes_version > v);
-    v = o->nodes_version;
-    assert_true(apply(&c, HOIST_OBJECT_ADD, np, &err) >= 0);
-    assert_true(o->nodes_version > v);
-    v = o->nodes_version;
-    assert_true(apply(&c, HOIST_OBJECT_DELETE, n1b, &err) >= 0);
-    assert_true(o->nodes_version > v);
-    assert_int_equal(o->n_nodes, 0);
+    uint64_t s1b = serial_of(&c, "n1");
+    assert_true(s1b != s1 && s1b != s2);
+    /* deleted and added again: new */
+    assert_true(apply(&c, HOIST_OBJECT_DELETE, n2, &err) >= 0);
+    assert_true(apply(&c, HOIST_OBJECT_ADD, n2, &err) >= 0);
+    assert_true(serial_of(&c, "n2") > s1b);
+    uint64_t last = serial_of(&c, "n2");
+    hoist_cluster_free(&c);
+    assert_true(apply(&c, HOIST_OBJECT_ADD, n1, &err) >= 0);
+    assert_true(serial_of(&c, "n1") > last);
     hoist_cluster_free(&c);
 }
 
@@ -1224,7 +1233,7 @@ int main(void)
         cmocka_unit_test(test_free_and_reuse),
         cmocka_unit_test(test_usage_follows_every_change),
         cmocka_unit_test(test_event_with_text),
-        cmocka_unit_test(test_nodes_version),
+        cmocka_unit_test(test_node_serials),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
