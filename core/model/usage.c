@@ -7,12 +7,14 @@
 #include "model/resources.h"
 
 #define NO_SLOT SIZE_MAX
+#define NO_CLASS UINT32_MAX
 
 void hoist_usage_init(hoist_usage *u)
 {
     memset(u, 0, sizeof *u);
     hoist_strmap_init(&u->by_node);
     u->free_slot = NO_SLOT;
+    u->free_class = NO_CLASS;
 }
 
 static void free_retired(hoist_usage *u)
@@ -35,6 +37,10 @@ void hoist_usage_free(hoist_usage *u)
     free(u->slots);
     free(u->links);
     free(u->waiting);
+    for (size_t i = 0; i < u->n_classes; i++)
+        free(u->classes[i].text);
+    free(u->classes);
+    free(u->class_index);
     hoist_strmap_free(&u->by_node);
     hoist_usage_init(u);
 }
@@ -160,8 +166,155 @@ static hoist_label_set *set_find(hoist_node_usage *s, const hoist_pod *p, uint64
     return NULL;
 }
 
+/* Put class id in the lookup; the index has room. */
+static void index_insert(hoist_usage *u, uint32_t id)
+{
+    size_t mask = u->cap_index - 1;
+    size_t i = (size_t)u->classes[id].hash & mask;
+    while (u->class_index[i])
+        i = (i + 1) & mask;
+    u->class_index[i] = id + 1;
+    u->n_indexed++;
+}
+
+/* Make room in the lookup for one more class. 0 or -1. */
+static int index_reserve(hoist_usage *u)
+{
+    if ((u->n_indexed + 1) * 2 <= u->cap_index)
+        return 0;
+    size_t cap = u->cap_index ? u->cap_index * 2 : 64;
+    uint32_t *fresh = calloc(cap, sizeof *fresh);
+    if (!fresh)
+        return -1;
+    uint32_t *old = u->class_index;
+    size_t old_cap = u->cap_index;
+    u->class_index = fresh;
+    u->cap_index = cap;
+    u->n_indexed = 0;
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i])
+            index_insert(u, old[i] - 1);
+    free(old);
+    return 0;
+}
+
+/* Take class id out of the lookup (linear probing, backward shift). */
+static void index_remove(hoist_usage *u, uint32_t id)
+{
+    size_t mask = u->cap_index - 1;
+    size_t i = (size_t)u->classes[id].hash & mask;
+    while (u->class_index[i] != id + 1)
+        i = (i + 1) & mask;
+    for (size_t j = i;;) {
+        j = (j + 1) & mask;
+        if (!u->class_index[j])
+            break;
+        size_t home = (size_t)u->classes[u->class_index[j] - 1].hash & mask;
+        /* the entry at j may stay unless its home is outside (i, j] */
+        bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+        if (stays)
+            continue;
+        u->class_index[i] = u->class_index[j];
+        i = j;
+    }
+    u->class_index[i] = 0;
+    u->n_indexed--;
+}
+
+/* Whether class c holds pod p's namespace and labels (as hoist_pod_same_labels). */
+static bool class_is(const hoist_label_class *c, const hoist_pod *p)
+{
+    if (c->n_labels != p->labels.n)
+        return false;
+    const char *t = c->text;
+    if (strcmp(t, p->ns ? p->ns : "") != 0)
+        return false;
+    t += strlen(t) + 1;
+    for (size_t i = 0; i < p->labels.n; i++) {
+        if (strcmp(t, p->labels.items[i].key) != 0)
+            return false;
+        t += strlen(t) + 1;
+        if (strcmp(t, p->labels.items[i].value) != 0)
+            return false;
+        t += strlen(t) + 1;
+    }
+    return true;
+}
+
+/* Pod p's namespace and labels as a class's text (malloc'd), or NULL. */
+static char *class_text(const hoist_pod *p)
+{
+    const char *ns = p->ns ? p->ns : "";
+    size_t n = strlen(ns) + 1;
+    for (size_t i = 0; i < p->labels.n; i++)
+        n += strlen(p->labels.items[i].key) + strlen(p->labels.items[i].value) + 2;
+    char *text = malloc(n), *t = text;
+    if (!text)
+        return NULL;
+    t = stpcpy(t, ns) + 1;
+    for (size_t i = 0; i < p->labels.n; i++) {
+        t = stpcpy(t, p->labels.items[i].key) + 1;
+        t = stpcpy(t, p->labels.items[i].value) + 1;
+    }
+    return text;
+}
+
+/* The id of p's label class (made when missing), counting one more set
+ * in it. NO_CLASS when out of memory. */
+static uint32_t class_ref(hoist_usage *u, const hoist_pod *p, uint64_t h)
+{
+    if (u->cap_index) {
+        size_t mask = u->cap_index - 1;
+        for (size_t i = (size_t)h & mask; u->class_index[i]; i = (i + 1) & mask) {
+            hoist_label_class *c = &u->classes[u->class_index[i] - 1];
+            if (c->hash == h && class_is(c, p)) {
+                c->refs++;
+                return u->class_index[i] - 1;
+            }
+        }
+    }
+    if (index_reserve(u) < 0)
+        return NO_CLASS;
+    if (u->free_class == NO_CLASS && u->n_classes == u->cap_classes) {
+        size_t cap = u->cap_classes ? u->cap_classes * 2 : 64;
+        if (cap >= NO_CLASS)
+            return NO_CLASS;
+        hoist_label_class *c = realloc(u->classes, cap * sizeof *c);
+        if (!c)
+            return NO_CLASS;
+        u->classes = c;
+        u->cap_classes = cap;
+    }
+    char *text = class_text(p);
+    if (!text)
+        return NO_CLASS;
+    uint32_t id;
+    if (u->free_class != NO_CLASS) {
+        id = u->free_class;
+        u->free_class = u->classes[id].next_free;
+    } else {
+        id = (uint32_t)u->n_classes++;
+    }
+    u->classes[id] = (hoist_label_class){text, p->labels.n, h, 1, NO_CLASS};
+    index_insert(u, id);
+    return id;
+}
+
+/* One set of class id less; with none left the id is free. */
+static void class_unref(hoist_usage *u, uint32_t id)
+{
+    hoist_label_class *c = &u->classes[id];
+    if (--c->refs)
+        return;
+    index_remove(u, id);
+    free(c->text);
+    c->text = NULL;
+    c->next_free = u->free_class;
+    u->free_class = id;
+}
+
 /* Count p in its label set on slot s. 0 or -1. */
-static int set_add(hoist_node_usage *s, const hoist_pod *p)
+static int set_add(hoist_usage *u, hoist_node_usage *s, const hoist_pod *p)
 {
     uint64_t h = labels_hash_of(p);
     hoist_label_set *ls = set_find(s, p, h);
@@ -177,19 +330,23 @@ static int set_add(hoist_node_usage *s, const hoist_pod *p)
         s->sets = v;
         s->cap_sets = cap;
     }
-    s->sets[s->n_sets++] = (hoist_label_set){p, h, 1};
+    uint32_t id = class_ref(u, p, h);
+    if (id == NO_CLASS)
+        return -1;
+    s->sets[s->n_sets++] = (hoist_label_set){p, h, 1, id};
     return 0;
 }
 
 /* Uncount p (already removed from s->pods) from its label set; a set that
  * loses its representative takes another of its pods. */
-static void set_remove(hoist_node_usage *s, const hoist_pod *p)
+static void set_remove(hoist_usage *u, hoist_node_usage *s, const hoist_pod *p)
 {
     uint64_t h = labels_hash_of(p);
     hoist_label_set *ls = set_find(s, p, h);
     if (!ls)
         return;
     if (--ls->count == 0) {
+        class_unref(u, ls->id);
         *ls = s->sets[--s->n_sets];
         return;
     }
@@ -236,7 +393,7 @@ void hoist_usage_forget(hoist_usage *u, size_t id)
             s->ids[l->at] = s->ids[last];
             u->links[s->ids[l->at]].at = l->at;
         }
-        set_remove(s, p);
+        set_remove(u, s, p);
         if (s->n_pods == 0)
             slot_release(u, at);
     }
@@ -272,7 +429,7 @@ int hoist_usage_track(hoist_usage *u, size_t id, const hoist_pod *p)
             }
             s->cap_pods = cap;
         }
-        if (set_add(s, p) < 0) {
+        if (set_add(u, s, p) < 0) {
             if (s->n_pods == 0)
                 slot_release(u, at);
             return -1;

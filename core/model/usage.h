@@ -35,7 +35,23 @@ typedef struct hoist_label_set {
     const hoist_pod *rep;         /* one of them (borrowed) */
     uint64_t hash;                /* its labels_hash */
     uint32_t count;
+    uint32_t id;                  /* its label class: sets on any node have the same
+                                     id exactly when they have the same namespace and
+                                     labels */
 } hoist_label_set;
+
+/* A label class: the label sets of every node with one namespace and
+ * labels share its id (an index into hoist_usage.classes, < n_classes),
+ * so a reader can memoize per id what depends only on those. An id is
+ * free again once no set has it. Private to usage.c. */
+typedef struct hoist_label_class {
+    char *text;                   /* owned: namespace, then each label's key and
+                                     value, each NUL-terminated; NULL = free id */
+    size_t n_labels;
+    uint64_t hash;                /* its labels_hash */
+    uint32_t refs;                /* label sets with this id */
+    uint32_t next_free;           /* free ids: the next one */
+} hoist_label_class;
 
 /* One node's pods and their sums. */
 typedef struct hoist_node_usage {
@@ -79,6 +95,11 @@ typedef struct hoist_usage {
     size_t *waiting;              /* their ids, in no particular order */
     size_t cap_waiting;
     size_t n_anti_affinity;       /* pods holding a node with required pod anti-affinity */
+    hoist_label_class *classes;   /* by id; ids below n_classes were used */
+    size_t n_classes, cap_classes;
+    uint32_t free_class;          /* first free id, or UINT32_MAX */
+    uint32_t *class_index;        /* open addressing by hash: id + 1, 0 = empty */
+    size_t n_indexed, cap_index;  /* cap_index: a power of two, or 0 */
 } hoist_usage;
 
 /* Prepare an empty index (allocates nothing). */
