@@ -49,9 +49,12 @@ void hoist_usage_free(hoist_usage *u)
 static size_t slot_find(const hoist_usage *u, const char *name)
 {
     int64_t v;
-    if (!hoist_strmap_get(&u->by_node, name, &v))
+    const char *key = hoist_strmap_find(&u->by_node, name, &v);
+    if (!key)
         return NO_SLOT;
     const hoist_node_usage *s = &u->slots[v];
+    if (s->node == key) /* the slot's own name is the key that matched */
+        return (size_t)v;
     return s->node && strcmp(s->node, name) == 0 ? (size_t)v : NO_SLOT;
 }
 

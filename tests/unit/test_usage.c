@@ -111,6 +111,33 @@ static void test_node_churn(void **state)
     hoist_usage_free(&u);
 }
 
+/* A node name that left while its slot went to another name, then came
+ * back: the map still has the old name as a key, pointing at the reused
+ * slot; lookups must tell the names apart. */
+static void test_name_comes_back(void **state)
+{
+    (void)state;
+    hoist_usage u;
+    hoist_usage_init(&u);
+    hoist_pod a = pod("a", "n-a", 100), b = pod("b", "n-b", 200), c = pod("c", "n-c", 300),
+              a2 = pod("a2", "n-a", 400);
+    assert_int_equal(hoist_usage_track(&u, 0, &a), 0);
+    assert_int_equal(hoist_usage_track(&u, 1, &b), 0);
+    hoist_usage_forget(&u, 0);
+    assert_null(hoist_usage_of(&u, "n-a"));
+    assert_int_equal(hoist_usage_track(&u, 2, &c), 0); /* takes n-a's slot */
+    assert_null(hoist_usage_of(&u, "n-a"));
+    assert_int_equal(hoist_usage_of(&u, "n-c")->requested.v[HOIST_RES_CPU], 300);
+    assert_int_equal(hoist_usage_track(&u, 3, &a2), 0);
+    const hoist_node_usage *na = hoist_usage_of(&u, "n-a");
+    assert_non_null(na);
+    assert_string_equal(na->node, "n-a");
+    assert_int_equal(na->requested.v[HOIST_RES_CPU], 400);
+    assert_int_equal(hoist_usage_of(&u, "n-c")->requested.v[HOIST_RES_CPU], 300);
+    assert_int_equal(hoist_usage_of(&u, "n-b")->requested.v[HOIST_RES_CPU], 200);
+    hoist_usage_free(&u);
+}
+
 /* Built from a snapshot: ids are positions; a pod nobody holds is waiting. */
 static void test_build(void **state)
 {
@@ -374,6 +401,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sums_and_counts),
         cmocka_unit_test(test_node_churn),
+        cmocka_unit_test(test_name_comes_back),
         cmocka_unit_test(test_build),
         cmocka_unit_test(test_room_for_waiting),
         cmocka_unit_test(test_label_classes),
