@@ -12,28 +12,20 @@
 void hoist_usage_init(hoist_usage *u)
 {
     memset(u, 0, sizeof *u);
-    hoist_strmap_init(&u->by_node);
     u->free_slot = NO_SLOT;
     u->free_class = NO_CLASS;
-}
-
-static void free_retired(hoist_usage *u)
-{
-    for (size_t i = 0; i < u->n_retired; i++)
-        free(u->retired[i]);
-    u->n_retired = 0;
 }
 
 void hoist_usage_free(hoist_usage *u)
 {
     for (size_t i = 0; i < u->n_slots; i++) {
-        free(u->slots[i].node);
+        if (u->slots[i].long_name)
+            free(u->slots[i].node);
         free(u->slots[i].pods);
         free(u->slots[i].ids);
         free(u->slots[i].sets);
     }
-    free_retired(u);
-    free(u->retired);
+    free(u->node_index);
     free(u->slots);
     free(u->links);
     free(u->waiting);
@@ -41,50 +33,90 @@ void hoist_usage_free(hoist_usage *u)
         free(u->classes[i].text);
     free(u->classes);
     free(u->class_index);
-    hoist_strmap_free(&u->by_node);
     hoist_usage_init(u);
 }
 
-/* Slot of node `name`, or NO_SLOT. */
-static size_t slot_find(const hoist_usage *u, const char *name)
+/* The node index: open addressing over live slots by name_hash, linear
+ * probing, backward-shift removal (no tombstones). */
+static void node_index_insert(hoist_usage *u, size_t at)
 {
-    int64_t v;
-    const char *key = hoist_strmap_find(&u->by_node, name, &v);
-    if (!key)
-        return NO_SLOT;
-    const hoist_node_usage *s = &u->slots[v];
-    if (s->node == key) /* the slot's own name is the key that matched */
-        return (size_t)v;
-    return s->node && strcmp(s->node, name) == 0 ? (size_t)v : NO_SLOT;
+    size_t mask = u->cap_node_index - 1;
+    size_t i = (size_t)u->slots[at].name_hash & mask;
+    while (u->node_index[i])
+        i = (i + 1) & mask;
+    u->node_index[i] = (uint32_t)at + 1;
+    u->n_node_indexed++;
 }
 
-/* Rebuild the name map from the live slots once retired names outnumber
- * them, and free those names. 0 or -1 (the old map then stays). */
-static int maybe_rebuild_map(hoist_usage *u)
+/* Room in the node index for one more slot. 0 or -1. */
+static int node_index_reserve(hoist_usage *u)
 {
-    if (u->n_retired < 64 || u->n_retired < u->n_live_slots)
+    if ((u->n_node_indexed + 1) * 2 <= u->cap_node_index)
         return 0;
-    hoist_strmap fresh;
-    hoist_strmap_init(&fresh);
-    for (size_t i = 0; i < u->n_slots; i++)
-        if (u->slots[i].node && hoist_strmap_put(&fresh, u->slots[i].node, (int64_t)i) < 0) {
-            hoist_strmap_free(&fresh);
-            return -1;
-        }
-    hoist_strmap_free(&u->by_node);
-    u->by_node = fresh;
-    free_retired(u);
+    size_t cap = u->cap_node_index ? u->cap_node_index * 2 : 64;
+    uint32_t *fresh = calloc(cap, sizeof *fresh);
+    if (!fresh)
+        return -1;
+    uint32_t *old = u->node_index;
+    size_t old_cap = u->cap_node_index;
+    u->node_index = fresh;
+    u->cap_node_index = cap;
+    u->n_node_indexed = 0;
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i])
+            node_index_insert(u, old[i] - 1);
+    free(old);
     return 0;
+}
+
+static void node_index_remove(hoist_usage *u, size_t at)
+{
+    size_t mask = u->cap_node_index - 1;
+    size_t i = (size_t)u->slots[at].name_hash & mask;
+    while (u->node_index[i] != at + 1)
+        i = (i + 1) & mask;
+    for (size_t j = i;;) {
+        j = (j + 1) & mask;
+        if (!u->node_index[j])
+            break;
+        size_t home = (size_t)u->slots[u->node_index[j] - 1].name_hash & mask;
+        /* the entry at j may stay unless its home is outside (i, j] */
+        bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+        if (stays)
+            continue;
+        u->node_index[i] = u->node_index[j];
+        i = j;
+    }
+    u->node_index[i] = 0;
+    u->n_node_indexed--;
+}
+
+/* Slot of node `name` with hash h, or NO_SLOT. */
+static size_t slot_find_hashed(const hoist_usage *u, const char *name, uint64_t h)
+{
+    if (!u->cap_node_index)
+        return NO_SLOT;
+    size_t mask = u->cap_node_index - 1;
+    for (size_t i = (size_t)h & mask; u->node_index[i]; i = (i + 1) & mask) {
+        const hoist_node_usage *s = &u->slots[u->node_index[i] - 1];
+        if (s->name_hash == h && strcmp(s->node, name) == 0)
+            return u->node_index[i] - 1;
+    }
+    return NO_SLOT;
 }
 
 /* Slot of node `name`, made when missing. NO_SLOT when out of memory. */
 static size_t slot_get(hoist_usage *u, const char *name)
 {
-    size_t at = slot_find(u, name);
+    size_t len;
+    uint64_t h = hoist_hash_str(name, &len);
+    size_t at = slot_find_hashed(u, name, h);
     if (at != NO_SLOT)
         return at;
-    char *copy = strdup(name);
-    if (!copy)
+    if (node_index_reserve(u) < 0)
+        return NO_SLOT;
+    char *copy = NULL;
+    if (len >= sizeof u->slots[0].name_inline && !(copy = strdup(name)))
         return NO_SLOT;
     if (u->free_slot != NO_SLOT) {
         at = u->free_slot;
@@ -92,11 +124,15 @@ static size_t slot_get(hoist_usage *u, const char *name)
     } else {
         if (u->n_slots == u->cap_slots) {
             size_t cap = u->cap_slots ? u->cap_slots * 2 : 64;
-            hoist_node_usage *s = realloc(u->slots, cap * sizeof *s);
+            hoist_node_usage *s = cap < UINT32_MAX ? realloc(u->slots, cap * sizeof *s) : NULL;
             if (!s) {
                 free(copy);
                 return NO_SLOT;
             }
+            /* names kept inline moved with their slots */
+            for (size_t i = 0; i < u->n_slots; i++)
+                if (s[i].node && !s[i].long_name)
+                    s[i].node = s[i].name_inline;
             u->slots = s;
             u->cap_slots = cap;
         }
@@ -104,39 +140,34 @@ static size_t slot_get(hoist_usage *u, const char *name)
         memset(&u->slots[at], 0, sizeof u->slots[at]);
     }
     hoist_node_usage *s = &u->slots[at];
-    s->node = copy;
-    s->next_free = NO_SLOT;
-    if (hoist_strmap_put(&u->by_node, copy, (int64_t)at) < 0) {
-        s->node = NULL;
-        free(copy);
-        s->next_free = u->free_slot;
-        u->free_slot = at;
-        return NO_SLOT;
+    s->long_name = copy != NULL;
+    if (copy) {
+        s->node = copy;
+    } else {
+        memcpy(s->name_inline, name, len + 1);
+        s->node = s->name_inline;
     }
+    s->name_hash = h;
+    s->next_free = NO_SLOT;
+    node_index_insert(u, at);
     u->n_live_slots++;
     return at;
 }
 
-/* Give slot `at` (now without pods) back; its name is retired. */
+/* Give slot `at` (now without pods) back. */
 static void slot_release(hoist_usage *u, size_t at)
 {
     hoist_node_usage *s = &u->slots[at];
-    if (u->n_retired == u->cap_retired) {
-        size_t cap = u->cap_retired ? u->cap_retired * 2 : 64;
-        char **r = realloc(u->retired, cap * sizeof *r);
-        if (!r)
-            return; /* keep the slot live and empty: harmless */
-        u->retired = r;
-        u->cap_retired = cap;
-    }
-    u->retired[u->n_retired++] = s->node;
+    node_index_remove(u, at);
+    if (s->long_name)
+        free(s->node);
     s->node = NULL;
+    s->long_name = false;
     memset(&s->requested, 0, sizeof s->requested);
     s->n_sets = 0;
     s->next_free = u->free_slot;
     u->free_slot = at;
     u->n_live_slots--;
-    (void)maybe_rebuild_map(u);
 }
 
 static int links_reserve(hoist_usage *u, size_t id)
@@ -491,7 +522,7 @@ int hoist_usage_build(hoist_usage *u, const hoist_objects *o)
 
 const hoist_node_usage *hoist_usage_of(const hoist_usage *u, const char *name)
 {
-    size_t at = name ? slot_find(u, name) : NO_SLOT;
+    size_t at = name ? slot_find_hashed(u, name, hoist_hash_str(name, NULL)) : NO_SLOT;
     return at == NO_SLOT ? NULL : &u->slots[at];
 }
 

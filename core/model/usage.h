@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 #include "model/objects.h"
-#include "util/strmap.h"
+#include "util/strmap.h" /* hoist_hash_str */
 
 /* Pods on one node with the same namespace and labels (so the same
  * selectors match them): counted once, by a representative. */
@@ -55,7 +55,12 @@ typedef struct hoist_label_class {
 
 /* One node's pods and their sums. */
 typedef struct hoist_node_usage {
-    char *node;                   /* node name (owned); NULL = free slot */
+    char *node;                   /* node name: name_inline, or malloc'd when longer;
+                                     NULL = free slot */
+    uint64_t name_hash;           /* hoist_hash_str of it */
+    char name_inline[48];         /* short names live here, next to the sums a
+                                     lookup reads next */
+    bool long_name;               /* node is malloc'd (too long for name_inline) */
     hoist_resources requested;    /* sum of the requests of the pods holding it */
     uint32_t n_work;              /* of those, pods not owned by a DaemonSet */
     uint32_t n_do_not_disrupt;    /* pods with the do-not-disrupt annotation */
@@ -81,13 +86,11 @@ typedef struct hoist_usage_link {
 } hoist_usage_link;
 
 typedef struct hoist_usage {
-    hoist_strmap by_node;         /* node name -> slot; keys are slot names and
-                                     retired names (checked against the slot) */
     hoist_node_usage *slots;
     size_t n_slots, cap_slots, free_slot, n_live_slots;
-    char **retired;               /* names of emptied slots, still keys of by_node
-                                     until the map is rebuilt */
-    size_t n_retired, cap_retired;
+    uint32_t *node_index;         /* open addressing by name_hash: live slot + 1,
+                                     0 = empty */
+    size_t n_node_indexed, cap_node_index; /* cap: a power of two, or 0 */
     hoist_usage_link *links;      /* by id */
     size_t cap_links;
     size_t n_tracked;             /* ids tracking a pod */

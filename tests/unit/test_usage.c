@@ -105,7 +105,7 @@ static void test_node_churn(void **state)
     }
     assert_int_equal(u.n_live_slots, 10);
     assert_true(u.n_slots <= 11);   /* freed slots were reused */
-    assert_true(u.n_retired < 64);  /* the map was rebuilt along the way */
+    assert_int_equal(u.n_node_indexed, 10); /* left nodes left the index */
     for (size_t i = 2990; i < 3000; i++)
         assert_int_equal(hoist_usage_of(&u, names[i])->n_pods, 1);
     hoist_usage_free(&u);
@@ -135,6 +135,73 @@ static void test_name_comes_back(void **state)
     assert_int_equal(na->requested.v[HOIST_RES_CPU], 400);
     assert_int_equal(hoist_usage_of(&u, "n-c")->requested.v[HOIST_RES_CPU], 300);
     assert_int_equal(hoist_usage_of(&u, "n-b")->requested.v[HOIST_RES_CPU], 200);
+    hoist_usage_free(&u);
+}
+
+/* Random pods over many node names, short and too long for the inline
+ * copy, against a reference count: every node with pods is found with its
+ * own name and sum (through slot reallocation and index removals), every
+ * other is not. */
+static void test_nodes_random(void **state)
+{
+    (void)state;
+    enum { PODS = 400, NAMES = 300, STEPS = 20000 };
+    static char names[NAMES][96];
+    static hoist_pod pods[PODS][2];
+    static int cur[PODS], where[PODS];
+    for (size_t i = 0; i < NAMES; i++) {
+        if (i % 7 == 0) /* longer than name_inline */
+            snprintf(names[i], sizeof names[i], "ip-10-0-%zu-1.eu-west-1.compute.internal-with-a-long-suffix", i);
+        else
+            snprintf(names[i], sizeof names[i], "node-%zu", i);
+    }
+    for (size_t i = 0; i < PODS; i++)
+        where[i] = -1;
+    uint64_t seed = 3;
+    hoist_usage u;
+    hoist_usage_init(&u);
+    for (int step = 0; step < STEPS; step++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        unsigned r = (unsigned)(seed >> 33);
+        size_t id = r % PODS;
+        /* few names in use early (slots grow later), all of them later */
+        size_t span = step < STEPS / 4 ? 20 : NAMES;
+        if ((r >> 9) % 4 == 0) {
+            hoist_usage_forget(&u, id);
+            where[id] = -1;
+        } else {
+            int next = cur[id] ^ 1, n = (int)((r >> 12) % span);
+            pods[id][next] = pod("p", names[n], 1 + (int64_t)(id % 5));
+            assert_int_equal(hoist_usage_track(&u, id, &pods[id][next]), 0);
+            cur[id] = next;
+            where[id] = n;
+        }
+        if (step % 97 != 0 && step != STEPS - 1)
+            continue;
+        size_t live = 0;
+        for (int n = 0; n < NAMES; n++) {
+            int64_t cpu = 0;
+            size_t count = 0;
+            for (size_t i = 0; i < PODS; i++)
+                if (where[i] == n) {
+                    cpu += 1 + (int64_t)(i % 5);
+                    count++;
+                }
+            const hoist_node_usage *nu = hoist_usage_of(&u, names[n]);
+            if (!count) {
+                assert_null(nu);
+                continue;
+            }
+            live++;
+            assert_non_null(nu);
+            assert_string_equal(nu->node, names[n]);
+            assert_int_equal(nu->n_pods, count);
+            assert_int_equal(nu->requested.v[HOIST_RES_CPU], cpu);
+        }
+        assert_int_equal(u.n_live_slots, live);
+        assert_int_equal(u.n_node_indexed, live);
+    }
+    assert_true(u.n_slots > 64); /* the slots were reallocated at least once */
     hoist_usage_free(&u);
 }
 
@@ -402,6 +469,7 @@ int main(void)
         cmocka_unit_test(test_sums_and_counts),
         cmocka_unit_test(test_node_churn),
         cmocka_unit_test(test_name_comes_back),
+        cmocka_unit_test(test_nodes_random),
         cmocka_unit_test(test_build),
         cmocka_unit_test(test_room_for_waiting),
         cmocka_unit_test(test_label_classes),
