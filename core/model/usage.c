@@ -7,77 +7,118 @@
 #include "model/resources.h"
 
 #define NO_SLOT SIZE_MAX
+#define NO_CLASS UINT32_MAX
 
 void hoist_usage_init(hoist_usage *u)
 {
     memset(u, 0, sizeof *u);
-    hoist_strmap_init(&u->by_node);
     u->free_slot = NO_SLOT;
-}
-
-static void free_retired(hoist_usage *u)
-{
-    for (size_t i = 0; i < u->n_retired; i++)
-        free(u->retired[i]);
-    u->n_retired = 0;
+    u->free_class = NO_CLASS;
 }
 
 void hoist_usage_free(hoist_usage *u)
 {
     for (size_t i = 0; i < u->n_slots; i++) {
-        free(u->slots[i].node);
+        if (u->slots[i].long_name)
+            free(u->slots[i].node);
         free(u->slots[i].pods);
         free(u->slots[i].ids);
         free(u->slots[i].sets);
     }
-    free_retired(u);
-    free(u->retired);
+    free(u->node_index);
     free(u->slots);
     free(u->links);
     free(u->waiting);
-    hoist_strmap_free(&u->by_node);
+    for (size_t i = 0; i < u->n_classes; i++)
+        free(u->classes[i].text);
+    free(u->classes);
+    free(u->class_index);
     uint64_t gen = u->last_gen; /* hints kept by callers never match a reused slot */
     hoist_usage_init(u);
     u->last_gen = gen;
 }
 
-/* Slot of node `name`, or NO_SLOT. */
-static size_t slot_find(const hoist_usage *u, const char *name)
+/* The node index: open addressing over live slots by name_hash, linear
+ * probing, backward-shift removal (no tombstones). */
+static void node_index_insert(hoist_usage *u, size_t at)
 {
-    int64_t v;
-    if (!hoist_strmap_get(&u->by_node, name, &v))
-        return NO_SLOT;
-    const hoist_node_usage *s = &u->slots[v];
-    return s->node && strcmp(s->node, name) == 0 ? (size_t)v : NO_SLOT;
+    size_t mask = u->cap_node_index - 1;
+    size_t i = (size_t)u->slots[at].name_hash & mask;
+    while (u->node_index[i])
+        i = (i + 1) & mask;
+    u->node_index[i] = (uint32_t)at + 1;
+    u->n_node_indexed++;
 }
 
-/* Rebuild the name map from the live slots once retired names outnumber
- * them, and free those names. 0 or -1 (the old map then stays). */
-static int maybe_rebuild_map(hoist_usage *u)
+/* Room in the node index for one more slot. 0 or -1. */
+static int node_index_reserve(hoist_usage *u)
 {
-    if (u->n_retired < 64 || u->n_retired < u->n_live_slots)
+    if ((u->n_node_indexed + 1) * 2 <= u->cap_node_index)
         return 0;
-    hoist_strmap fresh;
-    hoist_strmap_init(&fresh);
-    for (size_t i = 0; i < u->n_slots; i++)
-        if (u->slots[i].node && hoist_strmap_put(&fresh, u->slots[i].node, (int64_t)i) < 0) {
-            hoist_strmap_free(&fresh);
-            return -1;
-        }
-    hoist_strmap_free(&u->by_node);
-    u->by_node = fresh;
-    free_retired(u);
+    size_t cap = u->cap_node_index ? u->cap_node_index * 2 : 64;
+    uint32_t *fresh = calloc(cap, sizeof *fresh);
+    if (!fresh)
+        return -1;
+    uint32_t *old = u->node_index;
+    size_t old_cap = u->cap_node_index;
+    u->node_index = fresh;
+    u->cap_node_index = cap;
+    u->n_node_indexed = 0;
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i])
+            node_index_insert(u, old[i] - 1);
+    free(old);
     return 0;
+}
+
+static void node_index_remove(hoist_usage *u, size_t at)
+{
+    size_t mask = u->cap_node_index - 1;
+    size_t i = (size_t)u->slots[at].name_hash & mask;
+    while (u->node_index[i] != at + 1)
+        i = (i + 1) & mask;
+    for (size_t j = i;;) {
+        j = (j + 1) & mask;
+        if (!u->node_index[j])
+            break;
+        size_t home = (size_t)u->slots[u->node_index[j] - 1].name_hash & mask;
+        /* the entry at j may stay unless its home is outside (i, j] */
+        bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+        if (stays)
+            continue;
+        u->node_index[i] = u->node_index[j];
+        i = j;
+    }
+    u->node_index[i] = 0;
+    u->n_node_indexed--;
+}
+
+/* Slot of node `name` with hash h, or NO_SLOT. */
+static size_t slot_find_hashed(const hoist_usage *u, const char *name, uint64_t h)
+{
+    if (!u->cap_node_index)
+        return NO_SLOT;
+    size_t mask = u->cap_node_index - 1;
+    for (size_t i = (size_t)h & mask; u->node_index[i]; i = (i + 1) & mask) {
+        const hoist_node_usage *s = &u->slots[u->node_index[i] - 1];
+        if (s->name_hash == h && strcmp(s->node, name) == 0)
+            return u->node_index[i] - 1;
+    }
+    return NO_SLOT;
 }
 
 /* Slot of node `name`, made when missing. NO_SLOT when out of memory. */
 static size_t slot_get(hoist_usage *u, const char *name)
 {
-    size_t at = slot_find(u, name);
+    size_t len;
+    uint64_t h = hoist_hash_str(name, &len);
+    size_t at = slot_find_hashed(u, name, h);
     if (at != NO_SLOT)
         return at;
-    char *copy = strdup(name);
-    if (!copy)
+    if (node_index_reserve(u) < 0)
+        return NO_SLOT;
+    char *copy = NULL;
+    if (len >= sizeof u->slots[0].name_inline && !(copy = strdup(name)))
         return NO_SLOT;
     if (u->free_slot != NO_SLOT) {
         at = u->free_slot;
@@ -85,11 +126,15 @@ static size_t slot_get(hoist_usage *u, const char *name)
     } else {
         if (u->n_slots == u->cap_slots) {
             size_t cap = u->cap_slots ? u->cap_slots * 2 : 64;
-            hoist_node_usage *s = realloc(u->slots, cap * sizeof *s);
+            hoist_node_usage *s = cap < UINT32_MAX ? realloc(u->slots, cap * sizeof *s) : NULL;
             if (!s) {
                 free(copy);
                 return NO_SLOT;
             }
+            /* names kept inline moved with their slots */
+            for (size_t i = 0; i < u->n_slots; i++)
+                if (s[i].node && !s[i].long_name)
+                    s[i].node = s[i].name_inline;
             u->slots = s;
             u->cap_slots = cap;
         }
@@ -97,40 +142,35 @@ static size_t slot_get(hoist_usage *u, const char *name)
         memset(&u->slots[at], 0, sizeof u->slots[at]);
     }
     hoist_node_usage *s = &u->slots[at];
-    s->node = copy;
-    s->gen = ++u->last_gen;
-    s->next_free = NO_SLOT;
-    if (hoist_strmap_put(&u->by_node, copy, (int64_t)at) < 0) {
-        s->node = NULL;
-        free(copy);
-        s->next_free = u->free_slot;
-        u->free_slot = at;
-        return NO_SLOT;
+    s->long_name = copy != NULL;
+    if (copy) {
+        s->node = copy;
+    } else {
+        memcpy(s->name_inline, name, len + 1);
+        s->node = s->name_inline;
     }
+    s->gen = ++u->last_gen;
+    s->name_hash = h;
+    s->next_free = NO_SLOT;
+    node_index_insert(u, at);
     u->n_live_slots++;
     return at;
 }
 
-/* Give slot `at` (now without pods) back; its name is retired. */
+/* Give slot `at` (now without pods) back. */
 static void slot_release(hoist_usage *u, size_t at)
 {
     hoist_node_usage *s = &u->slots[at];
-    if (u->n_retired == u->cap_retired) {
-        size_t cap = u->cap_retired ? u->cap_retired * 2 : 64;
-        char **r = realloc(u->retired, cap * sizeof *r);
-        if (!r)
-            return; /* keep the slot live and empty: harmless */
-        u->retired = r;
-        u->cap_retired = cap;
-    }
-    u->retired[u->n_retired++] = s->node;
+    node_index_remove(u, at);
+    if (s->long_name)
+        free(s->node);
     s->node = NULL;
+    s->long_name = false;
     memset(&s->requested, 0, sizeof s->requested);
     s->n_sets = 0;
     s->next_free = u->free_slot;
     u->free_slot = at;
     u->n_live_slots--;
-    (void)maybe_rebuild_map(u);
 }
 
 static int links_reserve(hoist_usage *u, size_t id)
@@ -163,8 +203,155 @@ static hoist_label_set *set_find(hoist_node_usage *s, const hoist_pod *p, uint64
     return NULL;
 }
 
+/* Put class id in the lookup; the index has room. */
+static void index_insert(hoist_usage *u, uint32_t id)
+{
+    size_t mask = u->cap_index - 1;
+    size_t i = (size_t)u->classes[id].hash & mask;
+    while (u->class_index[i])
+        i = (i + 1) & mask;
+    u->class_index[i] = id + 1;
+    u->n_indexed++;
+}
+
+/* Make room in the lookup for one more class. 0 or -1. */
+static int index_reserve(hoist_usage *u)
+{
+    if ((u->n_indexed + 1) * 2 <= u->cap_index)
+        return 0;
+    size_t cap = u->cap_index ? u->cap_index * 2 : 64;
+    uint32_t *fresh = calloc(cap, sizeof *fresh);
+    if (!fresh)
+        return -1;
+    uint32_t *old = u->class_index;
+    size_t old_cap = u->cap_index;
+    u->class_index = fresh;
+    u->cap_index = cap;
+    u->n_indexed = 0;
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i])
+            index_insert(u, old[i] - 1);
+    free(old);
+    return 0;
+}
+
+/* Take class id out of the lookup (linear probing, backward shift). */
+static void index_remove(hoist_usage *u, uint32_t id)
+{
+    size_t mask = u->cap_index - 1;
+    size_t i = (size_t)u->classes[id].hash & mask;
+    while (u->class_index[i] != id + 1)
+        i = (i + 1) & mask;
+    for (size_t j = i;;) {
+        j = (j + 1) & mask;
+        if (!u->class_index[j])
+            break;
+        size_t home = (size_t)u->classes[u->class_index[j] - 1].hash & mask;
+        /* the entry at j may stay unless its home is outside (i, j] */
+        bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+        if (stays)
+            continue;
+        u->class_index[i] = u->class_index[j];
+        i = j;
+    }
+    u->class_index[i] = 0;
+    u->n_indexed--;
+}
+
+/* Whether class c holds pod p's namespace and labels (as hoist_pod_same_labels). */
+static bool class_is(const hoist_label_class *c, const hoist_pod *p)
+{
+    if (c->n_labels != p->labels.n)
+        return false;
+    const char *t = c->text;
+    if (strcmp(t, p->ns ? p->ns : "") != 0)
+        return false;
+    t += strlen(t) + 1;
+    for (size_t i = 0; i < p->labels.n; i++) {
+        if (strcmp(t, p->labels.items[i].key) != 0)
+            return false;
+        t += strlen(t) + 1;
+        if (strcmp(t, p->labels.items[i].value) != 0)
+            return false;
+        t += strlen(t) + 1;
+    }
+    return true;
+}
+
+/* Pod p's namespace and labels as a class's text (malloc'd), or NULL. */
+static char *class_text(const hoist_pod *p)
+{
+    const char *ns = p->ns ? p->ns : "";
+    size_t n = strlen(ns) + 1;
+    for (size_t i = 0; i < p->labels.n; i++)
+        n += strlen(p->labels.items[i].key) + strlen(p->labels.items[i].value) + 2;
+    char *text = malloc(n), *t = text;
+    if (!text)
+        return NULL;
+    t = stpcpy(t, ns) + 1;
+    for (size_t i = 0; i < p->labels.n; i++) {
+        t = stpcpy(t, p->labels.items[i].key) + 1;
+        t = stpcpy(t, p->labels.items[i].value) + 1;
+    }
+    return text;
+}
+
+/* The id of p's label class (made when missing), counting one more set
+ * in it. NO_CLASS when out of memory. */
+static uint32_t class_ref(hoist_usage *u, const hoist_pod *p, uint64_t h)
+{
+    if (u->cap_index) {
+        size_t mask = u->cap_index - 1;
+        for (size_t i = (size_t)h & mask; u->class_index[i]; i = (i + 1) & mask) {
+            hoist_label_class *c = &u->classes[u->class_index[i] - 1];
+            if (c->hash == h && class_is(c, p)) {
+                c->refs++;
+                return u->class_index[i] - 1;
+            }
+        }
+    }
+    if (index_reserve(u) < 0)
+        return NO_CLASS;
+    if (u->free_class == NO_CLASS && u->n_classes == u->cap_classes) {
+        size_t cap = u->cap_classes ? u->cap_classes * 2 : 64;
+        if (cap >= NO_CLASS)
+            return NO_CLASS;
+        hoist_label_class *c = realloc(u->classes, cap * sizeof *c);
+        if (!c)
+            return NO_CLASS;
+        u->classes = c;
+        u->cap_classes = cap;
+    }
+    char *text = class_text(p);
+    if (!text)
+        return NO_CLASS;
+    uint32_t id;
+    if (u->free_class != NO_CLASS) {
+        id = u->free_class;
+        u->free_class = u->classes[id].next_free;
+    } else {
+        id = (uint32_t)u->n_classes++;
+    }
+    u->classes[id] = (hoist_label_class){text, p->labels.n, h, 1, NO_CLASS};
+    index_insert(u, id);
+    return id;
+}
+
+/* One set of class id less; with none left the id is free. */
+static void class_unref(hoist_usage *u, uint32_t id)
+{
+    hoist_label_class *c = &u->classes[id];
+    if (--c->refs)
+        return;
+    index_remove(u, id);
+    free(c->text);
+    c->text = NULL;
+    c->next_free = u->free_class;
+    u->free_class = id;
+}
+
 /* Count p in its label set on slot s. 0 or -1. */
-static int set_add(hoist_node_usage *s, const hoist_pod *p)
+static int set_add(hoist_usage *u, hoist_node_usage *s, const hoist_pod *p)
 {
     uint64_t h = labels_hash_of(p);
     hoist_label_set *ls = set_find(s, p, h);
@@ -180,19 +367,23 @@ static int set_add(hoist_node_usage *s, const hoist_pod *p)
         s->sets = v;
         s->cap_sets = cap;
     }
-    s->sets[s->n_sets++] = (hoist_label_set){p, h, 1};
+    uint32_t id = class_ref(u, p, h);
+    if (id == NO_CLASS)
+        return -1;
+    s->sets[s->n_sets++] = (hoist_label_set){p, h, 1, id};
     return 0;
 }
 
 /* Uncount p (already removed from s->pods) from its label set; a set that
  * loses its representative takes another of its pods. */
-static void set_remove(hoist_node_usage *s, const hoist_pod *p)
+static void set_remove(hoist_usage *u, hoist_node_usage *s, const hoist_pod *p)
 {
     uint64_t h = labels_hash_of(p);
     hoist_label_set *ls = set_find(s, p, h);
     if (!ls)
         return;
     if (--ls->count == 0) {
+        class_unref(u, ls->id);
         *ls = s->sets[--s->n_sets];
         return;
     }
@@ -239,7 +430,7 @@ void hoist_usage_forget(hoist_usage *u, size_t id)
             s->ids[l->at] = s->ids[last];
             u->links[s->ids[l->at]].at = l->at;
         }
-        set_remove(s, p);
+        set_remove(u, s, p);
         if (s->n_pods == 0)
             slot_release(u, at);
     }
@@ -275,7 +466,7 @@ int hoist_usage_track(hoist_usage *u, size_t id, const hoist_pod *p)
             }
             s->cap_pods = cap;
         }
-        if (set_add(s, p) < 0) {
+        if (set_add(u, s, p) < 0) {
             if (s->n_pods == 0)
                 slot_release(u, at);
             return -1;
@@ -334,7 +525,7 @@ int hoist_usage_build(hoist_usage *u, const hoist_objects *o)
 
 size_t hoist_usage_slot_of(const hoist_usage *u, const char *name)
 {
-    size_t at = name ? slot_find(u, name) : NO_SLOT;
+    size_t at = name ? slot_find_hashed(u, name, hoist_hash_str(name, NULL)) : NO_SLOT;
     return at == NO_SLOT ? SIZE_MAX : at;
 }
 
@@ -347,7 +538,7 @@ const hoist_node_usage *hoist_usage_at(const hoist_usage *u, size_t slot, uint64
 
 const hoist_node_usage *hoist_usage_of(const hoist_usage *u, const char *name)
 {
-    size_t at = name ? slot_find(u, name) : NO_SLOT;
+    size_t at = name ? slot_find_hashed(u, name, hoist_hash_str(name, NULL)) : NO_SLOT;
     return at == NO_SLOT ? NULL : &u->slots[at];
 }
 

@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 #include "model/objects.h"
-#include "util/strmap.h"
+#include "util/strmap.h" /* hoist_hash_str */
 
 /* Pods on one node with the same namespace and labels (so the same
  * selectors match them): counted once, by a representative. */
@@ -35,13 +35,34 @@ typedef struct hoist_label_set {
     const hoist_pod *rep;         /* one of them (borrowed) */
     uint64_t hash;                /* its labels_hash */
     uint32_t count;
+    uint32_t id;                  /* its label class: sets on any node have the same
+                                     id exactly when they have the same namespace and
+                                     labels */
 } hoist_label_set;
+
+/* A label class: the label sets of every node with one namespace and
+ * labels share its id (an index into hoist_usage.classes, < n_classes),
+ * so a reader can memoize per id what depends only on those. An id is
+ * free again once no set has it. Private to usage.c. */
+typedef struct hoist_label_class {
+    char *text;                   /* owned: namespace, then each label's key and
+                                     value, each NUL-terminated; NULL = free id */
+    size_t n_labels;
+    uint64_t hash;                /* its labels_hash */
+    uint32_t refs;                /* label sets with this id */
+    uint32_t next_free;           /* free ids: the next one */
+} hoist_label_class;
 
 /* One node's pods and their sums. */
 typedef struct hoist_node_usage {
-    char *node;                   /* node name (owned); NULL = free slot */
+    char *node;                   /* node name: name_inline, or malloc'd when longer;
+                                     NULL = free slot */
+    uint64_t name_hash;           /* hoist_hash_str of it */
     uint64_t gen;                 /* new each time the slot is given to a node (unique
                                      in the index): see hoist_usage_at */
+    char name_inline[48];         /* short names live here, next to the sums a
+                                     lookup reads next */
+    bool long_name;               /* node is malloc'd (too long for name_inline) */
     hoist_resources requested;    /* sum of the requests of the pods holding it */
     uint32_t n_work;              /* of those, pods not owned by a DaemonSet */
     uint32_t n_do_not_disrupt;    /* pods with the do-not-disrupt annotation */
@@ -67,13 +88,11 @@ typedef struct hoist_usage_link {
 } hoist_usage_link;
 
 typedef struct hoist_usage {
-    hoist_strmap by_node;         /* node name -> slot; keys are slot names and
-                                     retired names (checked against the slot) */
     hoist_node_usage *slots;
     size_t n_slots, cap_slots, free_slot, n_live_slots;
-    char **retired;               /* names of emptied slots, still keys of by_node
-                                     until the map is rebuilt */
-    size_t n_retired, cap_retired;
+    uint32_t *node_index;         /* open addressing by name_hash: live slot + 1,
+                                     0 = empty */
+    size_t n_node_indexed, cap_node_index; /* cap: a power of two, or 0 */
     hoist_usage_link *links;      /* by id */
     size_t cap_links;
     size_t n_tracked;             /* ids tracking a pod */
@@ -81,6 +100,11 @@ typedef struct hoist_usage {
     size_t *waiting;              /* their ids, in no particular order */
     size_t cap_waiting;
     size_t n_anti_affinity;       /* pods holding a node with required pod anti-affinity */
+    hoist_label_class *classes;   /* by id; ids below n_classes were used */
+    size_t n_classes, cap_classes;
+    uint32_t free_class;          /* first free id, or UINT32_MAX */
+    uint32_t *class_index;        /* open addressing by hash: id + 1, 0 = empty */
+    size_t n_indexed, cap_index;  /* cap_index: a power of two, or 0 */
     uint64_t last_gen;            /* the last slot generation given */
 } hoist_usage;
 

@@ -118,8 +118,7 @@ typedef struct cursor {
 /* The groups a label set matches, computed once per decision for every
  * running pod with the same namespace and labels. */
 typedef struct match_memo {
-    const hoist_pod *rep;         /* a pod with those labels; NULL = empty slot */
-    uint64_t hash;                /* its labels_hash */
+    bool done;                    /* false = not computed yet */
     long n;
     int32_t *m;                   /* malloc'd group ids */
 } match_memo;
@@ -159,8 +158,8 @@ typedef struct sched {
     size_t n_without;
     const char *const *avoid;     /* nodes that take no pod (opts->avoid) */
     size_t n_avoid;
-    match_memo *memo;             /* open addressing by labels_hash */
-    size_t n_memo, cap_memo;      /* cap: a power of two, or 0 */
+    match_memo *memo;             /* by label class (hoist_label_set.id) */
+    size_t cap_memo;
     int *node_dom;                /* per node of o (in order), per topology key known at
                                      intern_domains: its domain id (see bin.dom) */
     size_t node_dom_keys;
@@ -1935,48 +1934,38 @@ static int setup_pod(sched *s, spod *sp)
     return 0;
 }
 
-/* Count a bound pod in the groups (running pods count in spreads and affinity). */
-/* The memo slot for pod p's labels: found, or empty to fill. */
-static match_memo *memo_slot(match_memo *memo, size_t cap, const hoist_pod *p, uint64_t h)
+/* The groups the running pods of label set ls match (memoized by its
+ * label class: same namespace and labels); NULL when out of memory. */
+static const match_memo *matching_memo(sched *s, const hoist_label_set *ls)
 {
-    for (size_t i = (size_t)h & (cap - 1);; i = (i + 1) & (cap - 1))
-        if (!memo[i].rep || (memo[i].hash == h && hoist_pod_same_labels(memo[i].rep, p)))
-            return &memo[i];
-}
-
-/* The groups running pod p matches (memoized by its labels); NULL when out of memory. */
-static const match_memo *matching_memo(sched *s, const hoist_pod *p)
-{
-    if ((s->n_memo + 1) * 2 > s->cap_memo) {
-        size_t cap = s->cap_memo ? s->cap_memo * 2 : 256;
-        match_memo *m = calloc(cap, sizeof *m);
+    if (ls->id >= s->cap_memo) {
+        size_t cap = s->cap_memo ? s->cap_memo : 256;
+        while (cap <= ls->id)
+            cap *= 2;
+        match_memo *m = realloc(s->memo, cap * sizeof *m);
         if (!m)
             return NULL;
-        for (size_t i = 0; i < s->cap_memo; i++)
-            if (s->memo[i].rep)
-                *memo_slot(m, cap, s->memo[i].rep, s->memo[i].hash) = s->memo[i];
-        free(s->memo);
+        memset(m + s->cap_memo, 0, (cap - s->cap_memo) * sizeof *m);
         s->memo = m;
         s->cap_memo = cap;
     }
-    uint64_t h = p->labels_hash ? p->labels_hash : hoist_pod_labels_hash(p);
-    match_memo *slot = memo_slot(s->memo, s->cap_memo, p, h);
-    if (slot->rep)
-        return slot;
+    match_memo *mm = &s->memo[ls->id];
+    if (mm->done)
+        return mm;
     int32_t *m = NULL;
-    long n = hoist_topology_matching(&s->topo, p, &m);
+    long n = hoist_topology_matching(&s->topo, ls->rep, &m);
     if (n < 0)
         return NULL;
-    *slot = (match_memo){p, h, n, m};
-    s->n_memo++;
-    return slot;
+    *mm = (match_memo){true, n, m};
+    return mm;
 }
 
-/* Count `n` running pods on bin b with pod p's namespace and labels in the
- * groups whose selector matches them. */
-static int count_bound(sched *s, const hoist_pod *p, uint32_t n, bin *b)
+/* Count the running pods of label set ls (on bin b) in the groups whose
+ * selector matches them. */
+static int count_bound(sched *s, const hoist_label_set *ls, bin *b)
 {
-    const match_memo *mm = matching_memo(s, p);
+    uint32_t n = ls->count;
+    const match_memo *mm = matching_memo(s, ls);
     if (!mm)
         return oom(s);
     for (long i = 0; i < mm->n; i++) {
@@ -2451,7 +2440,7 @@ static int setup_bins(sched *s)
         b->used = u->requested;
         /* pods with the same labels count once per node, by their label set */
         for (size_t k = 0; count && k < u->n_sets; k++)
-            if (count_bound(s, u->sets[k].rep, u->sets[k].count, b) < 0)
+            if (count_bound(s, &u->sets[k], b) < 0)
                 return -1;
         for (size_t k = 0; count && u->n_anti_affinity && k < u->n_pods; k++)
             if (u->pods[k]->pod_anti_affinity.n && count_owner(s, u->pods[k], b) < 0)
