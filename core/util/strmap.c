@@ -81,16 +81,6 @@ bool hoist_strmap_get(const hoist_strmap *m, const char *key, int64_t *value)
     return true;
 }
 
-const char *hoist_strmap_find(const hoist_strmap *m, const char *key, int64_t *value)
-{
-    if (m->cap == 0)
-        return NULL;
-    const hoist_strmap_slot *s = find_slot(m, key, hoist_hash_str(key, NULL));
-    if (s->key && value)
-        *value = s->value;
-    return s->key;
-}
-
 static int grow(hoist_strmap *m)
 {
     size_t cap = m->cap ? m->cap * 2 : 16;

@@ -38,9 +38,6 @@ void hoist_strmap_free(hoist_strmap *m);
 void hoist_strmap_clear(hoist_strmap *m);
 /* Look up key: true and *value when present. */
 bool hoist_strmap_get(const hoist_strmap *m, const char *key, int64_t *value);
-/* Look up key: the map's own key pointer (as given to put) and *value when
- * present, else NULL. */
-const char *hoist_strmap_find(const hoist_strmap *m, const char *key, int64_t *value);
 /* Insert or replace key -> value. Returns 0, or -1 when out of memory. */
 int hoist_strmap_put(hoist_strmap *m, const char *key, int64_t value);
 /* Remove key; true when it was there. The other keys stay where get finds them. */

@@ -33,29 +33,6 @@ static void test_put_get_replace(void **state)
     hoist_strmap_free(&m);
 }
 
-/* find gives the pointer put stored (the first put's, when a later put
- * replaced only the value), not the one looked up with. */
-static void test_find_key(void **state)
-{
-    (void)state;
-    hoist_strmap m;
-    hoist_strmap_init(&m);
-    int64_t v = 0;
-    assert_null(hoist_strmap_find(&m, "a", &v)); /* empty map */
-    char first[] = "node-a", second[] = "node-a", probe[] = "node-a";
-    assert_int_equal(hoist_strmap_put(&m, first, 1), 0);
-    assert_int_equal(hoist_strmap_put(&m, "other", 5), 0);
-    assert_ptr_equal(hoist_strmap_find(&m, probe, &v), first);
-    assert_int_equal(v, 1);
-    assert_int_equal(hoist_strmap_put(&m, second, 2), 0);
-    v = 0;
-    assert_ptr_equal(hoist_strmap_find(&m, probe, &v), first);
-    assert_int_equal(v, 2);
-    assert_null(hoist_strmap_find(&m, "node-b", &v));
-    assert_int_equal(v, 2); /* untouched on a miss */
-    hoist_strmap_free(&m);
-}
-
 /* Random puts and deletes against a plain array: every key present in the
  * array is found with its value, every other is not (deletion must keep
  * probe runs intact, including runs that wrap around the table's end). */
@@ -145,7 +122,6 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_put_get_replace),
-        cmocka_unit_test(test_find_key),
         cmocka_unit_test(test_random_against_reference),
         cmocka_unit_test(test_hash_str),
     };
