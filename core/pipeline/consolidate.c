@@ -874,7 +874,10 @@ static int replace_group(decide_ctx *x, const hoist_usage *usage, sort_item *can
         bool oom = false;
         if (held_back(x, c, &oom) || oom) /* as when the group was chosen: cannot happen */
             return oom ? hoist_errf(err, "consolidate: out of memory") : 0;
-        if (best.n_claims == 0)
+        if (best.n_claims == 0 && best_k == 1)
+            c->detail = hoist_arena_sprintf(a, "its %zu pod%s fit on the other Ready nodes",
+                                            ni->n_work, ni->n_work == 1 ? "" : "s");
+        else if (best.n_claims == 0)
             c->detail = hoist_arena_sprintf(a, "its %zu pod%s fit on the other Ready nodes "
                                             "with %zu other node%s removed", ni->n_work,
                                             ni->n_work == 1 ? "" : "s", best_k - 1,
