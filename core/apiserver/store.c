@@ -772,6 +772,24 @@ static bool deletion_done(const hoist_api_resource *r, const json_t *obj)
     return !has_finalizers(obj) && (grace_left(obj) == 0 || !pod_running_on_node(r, obj));
 }
 
+/* Store o (owned) as the next version of cur (under key), or delete the
+ * object with o as its last state when `gone`, with the event it makes:
+ * MODIFIED or DELETED. Returns o (a new reference). */
+static json_t *store_version(hoist_apistore *s, const hoist_api_resource *r, const char *key,
+                             json_t *cur, json_t *o, bool gone)
+{
+    s->rv++;
+    set_rv(o, s->rv);
+    json_incref(cur); /* the event's old */
+    if (gone)
+        json_object_del(s->objs[r->index], key);
+    else
+        json_object_set(s->objs[r->index], key, o);
+    json_incref(o);
+    emit(s, gone ? HOIST_API_DELETED : HOIST_API_MODIFIED, r, o, cur);
+    return o;
+}
+
 /* True when a and b differ outside metadata and status. */
 static bool spec_changed(const json_t *a, const json_t *b)
 {
@@ -858,21 +876,10 @@ json_t *hoist_apistore_update(hoist_apistore *s, const hoist_api_resource *r, co
         json_incref(cur);
         return cur;
     }
-    s->rv++;
-    set_rv(o, s->rv);
     char key[600];
     key_of(r, ns, name, key, sizeof key);
-    json_incref(cur); /* the event's old */
-    if (deletion_done(r, o)) { /* the last finalizer went: the deletion completes */
-        json_object_del(s->objs[r->index], key);
-        json_incref(o);
-        emit(s, HOIST_API_DELETED, r, o, cur);
-        return o;
-    }
-    json_object_set(s->objs[r->index], key, o);
-    json_incref(o);
-    emit(s, HOIST_API_MODIFIED, r, o, cur);
-    return o;
+    /* the last finalizer went from an object being deleted: it goes */
+    return store_version(s, r, key, cur, o, deletion_done(r, o));
 }
 
 json_t *hoist_apistore_patch(hoist_apistore *s, const hoist_api_resource *r, const char *ns,
@@ -928,13 +935,7 @@ static json_t *mark_deleting(hoist_apistore *s, const hoist_api_resource *r, con
         json_decref(o);
         return hoist_apierr_set(err, 500, "InternalError", "out of memory");
     }
-    s->rv++;
-    set_rv(o, s->rv);
-    json_incref(cur); /* the event's old */
-    json_object_set(s->objs[r->index], key, o);
-    json_incref(o);
-    emit(s, HOIST_API_MODIFIED, r, o, cur);
-    return o;
+    return store_version(s, r, key, cur, o, false);
 }
 
 json_t *hoist_apistore_delete(hoist_apistore *s, const hoist_api_resource *r, const char *ns,

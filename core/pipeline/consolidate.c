@@ -677,6 +677,32 @@ static const char *pod_blocks(hoist_arena *a, const hoist_pod *p, bool *oom)
     return s;
 }
 
+/* Why voluntary candidate c cannot go now: a pod that blocks it, or what
+ * held_back says (which takes its headroom share when it can go), or NULL.
+ * *oom on failure. */
+static const char *voluntary_block(decide_ctx *x, const candidate *c, bool *oom)
+{
+    const node_info *ni = &x->nodes[c->node];
+    const char *why = NULL;
+    *oom = false;
+    for (size_t k = 0; ni->u && k < ni->u->n_pods && !why && !*oom; k++)
+        why = pod_blocks(&x->out->arena, ni->u->pods[k], oom);
+    return why || *oom ? why : held_back(x, c, oom);
+}
+
+/* The resources the room prechecks count: cpu and memory. */
+static const int room_slots[2] = {HOIST_RES_CPU, HOIST_RES_MEMORY};
+
+/* Node ni's free room (never below 0) and its pods' requests, per room slot. */
+static void room_of(const node_info *ni, hoist_milli free_room[2], hoist_milli requested[2])
+{
+    for (int k = 0; k < 2; k++) {
+        requested[k] = ni->u ? ni->u->requested.v[room_slots[k]] : 0;
+        hoist_milli f = ni->node->allocatable.v[room_slots[k]] - requested[k];
+        free_room[k] = f > 0 ? f : 0;
+    }
+}
+
 /* Plan the pods of the nodes named in gone[0..n) as if those were gone:
  * onto the other Ready nodes only (existing_only), or onto them plus new
  * machines. Counts the plan. 0 with *plan filled (the caller frees it), -1
@@ -799,7 +825,6 @@ static int replace_group(decide_ctx *x, const hoist_usage *usage, sort_item *can
     if (o->n_pdbs)
         memcpy(saved_pdbs, x->pdbs, o->n_pdbs * sizeof *saved_pdbs);
 
-    static const int slots[] = {HOIST_RES_CPU, HOIST_RES_MEMORY};
     size_t group[MAX_REPLACE_GROUP], n_group = 0;
     hoist_milli req[2] = {0, 0}, freed[2] = {0, 0};
     for (size_t i = 0; i < n_cands && n_group < MAX_REPLACE_GROUP; i++) {
@@ -808,28 +833,22 @@ static int replace_group(decide_ctx *x, const hoist_usage *usage, sort_item *can
         c->price = node_price(cat, ni->node);
         if (c->price <= 0)
             continue; /* an unknown price cannot be beaten knowingly */
-        bool oom = false;
-        const char *why = NULL;
-        for (size_t k = 0; k < ni->u->n_pods && !why; k++)
-            why = pod_blocks(a, ni->u->pods[k], &oom);
-        if (!why && !oom)
-            why = held_back(x, c, &oom);
+        bool oom;
+        const char *why = voluntary_block(x, c, &oom);
         if (oom)
             return hoist_errf(err, "consolidate: out of memory");
         if (why)
             continue; /* reported when it was first looked at, or not looked at */
+        hoist_milli my_free[2], my_req[2];
+        room_of(ni, my_free, my_req);
         bool fits = true;
-        for (int k = 0; k < 2; k++) {
-            hoist_milli f = ni->node->allocatable.v[slots[k]] - ni->u->requested.v[slots[k]];
-            hoist_milli others_free = free_total[k] - freed[k] - (f > 0 ? f : 0);
-            fits &= req[k] + ni->u->requested.v[slots[k]] - others_free <= biggest[k];
-        }
+        for (int k = 0; k < 2; k++)
+            fits &= req[k] + my_req[k] - (free_total[k] - freed[k] - my_free[k]) <= biggest[k];
         if (!fits)
             break; /* a longer prefix needs even more */
         for (int k = 0; k < 2; k++) {
-            hoist_milli f = ni->node->allocatable.v[slots[k]] - ni->u->requested.v[slots[k]];
-            freed[k] += f > 0 ? f : 0;
-            req[k] += ni->u->requested.v[slots[k]];
+            freed[k] += my_free[k];
+            req[k] += my_req[k];
         }
         (void)pdb_blocks(x, ni, true, &oom); /* counted as taken, for the next member */
         x->pools[ni->pool].decided++;
@@ -932,17 +951,15 @@ static int underutilized(decide_ctx *x, const hoist_usage *usage, sort_item *can
     size_t max_plans = x->opts->max_underutilized_plans ? x->opts->max_underutilized_plans : 8;
     /* a necessary condition, without a plan: the free cpu and memory of the
      * other Ready nodes cover what the removed nodes' pods request */
-    static const int slots[] = {HOIST_RES_CPU, HOIST_RES_MEMORY};
     hoist_milli free_total[2] = {0, 0}, gone_free[2] = {0, 0}, gone_req[2] = {0, 0};
     for (size_t i = 0; i < o->n_nodes; i++) {
         const node_info *ni = &x->nodes[i];
         if (!ni->ready || ni->unschedulable || ni->disrupting)
             continue;
-        for (int k = 0; k < 2; k++) {
-            hoist_milli f = ni->node->allocatable.v[slots[k]] -
-                            (ni->u ? ni->u->requested.v[slots[k]] : 0);
-            free_total[k] += f > 0 ? f : 0;
-        }
+        hoist_milli f[2], r[2];
+        room_of(ni, f, r);
+        free_total[0] += f[0];
+        free_total[1] += f[1];
     }
     const char **gone = hoist_arena_calloc(a, n_cands + 1, sizeof *gone);
     if (!gone)
@@ -951,26 +968,19 @@ static int underutilized(decide_ctx *x, const hoist_usage *usage, sort_item *can
     for (size_t i = 0; i < n_cands && plans < max_plans; i++) {
         candidate *c = &cands[i].c;
         node_info *ni = &x->nodes[c->node];
-        bool oom = false;
-        const char *why = NULL;
-        for (size_t k = 0; k < ni->u->n_pods && !why; k++)
-            why = pod_blocks(a, ni->u->pods[k], &oom);
-        if (!why && !oom)
-            why = held_back(x, c, &oom);
+        bool oom;
+        const char *why = voluntary_block(x, c, &oom);
         if (oom)
             return hoist_errf(err, "consolidate: out of memory");
         if (why) {
             block(x, c, why);
             continue;
         }
-        bool room = true;
         hoist_milli my_free[2], my_req[2];
-        for (int k = 0; k < 2; k++) {
-            hoist_milli f = ni->node->allocatable.v[slots[k]] - ni->u->requested.v[slots[k]];
-            my_free[k] = f > 0 ? f : 0;
-            my_req[k] = ni->u->requested.v[slots[k]];
+        room_of(ni, my_free, my_req);
+        bool room = true;
+        for (int k = 0; k < 2; k++)
             room &= free_total[k] - gone_free[k] - my_free[k] >= gone_req[k] + my_req[k];
-        }
         int fit = 0;
         if (room) {
             gone[n_gone] = ni->node->name;

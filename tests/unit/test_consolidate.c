@@ -855,6 +855,21 @@ static void small_catalog(hoist_catalog *cat)
         fail_msg("catalog: %s", err.msg);
 }
 
+/* One round at MONDAY+1h with a new consolidator and catalog cat, looking
+ * for underutilized nodes when `look` (max_replacement_plans 0: the default). */
+static void run_once(const hoist_objects *o, const hoist_catalog *cat, bool look,
+                     size_t max_replacement_plans, hoist_consolidation *c)
+{
+    hoist_consolidator s;
+    hoist_consolidator_init(&s);
+    hoist_consolidate_options opts = {0};
+    opts.catalog = cat;
+    opts.underutilized = look;
+    opts.max_replacement_plans = max_replacement_plans;
+    run(&s, o, &opts, MONDAY + HOUR, c);
+    hoist_consolidator_free(&s);
+}
+
 /* Three 2-CPU nodes: a holds 1.5 CPU, b 0.5, c 1.5. Only b's pods fit on
  * the others; `b_meta` is b's pod's metadata extra. Decides at MONDAY+1h. */
 static void underutilized_case(const char *disruption, const char *b_meta, bool look,
@@ -876,13 +891,7 @@ static void underutilized_case(const char *disruption, const char *b_meta, bool 
     add_pod_ex(&t, "c-0", "c", RS_OWNER, 0, "1500m", "Running");
     load(o, &t);
     small_catalog(cat);
-    hoist_consolidator s;
-    hoist_consolidator_init(&s);
-    hoist_consolidate_options opts = {0};
-    opts.catalog = cat;
-    opts.underutilized = look;
-    run(&s, o, &opts, MONDAY + HOUR, c);
-    hoist_consolidator_free(&s);
+    run_once(o, cat, look, 0, c);
 }
 
 static void underutilized_done(hoist_consolidation *c, hoist_objects *o, hoist_catalog *cat)
@@ -1138,13 +1147,7 @@ static void replace_case(const char *ct, const char *annotation, hoist_consolida
     add_pod_ex(&t, "p-0", "big", RS_OWNER, 0, "500m", "Running");
     load(o, &t);
     two_type_catalog(cat);
-    hoist_consolidator s;
-    hoist_consolidator_init(&s);
-    hoist_consolidate_options opts = {0};
-    opts.catalog = cat;
-    opts.underutilized = true;
-    run(&s, o, &opts, MONDAY + HOUR, c);
-    hoist_consolidator_free(&s);
+    run_once(o, cat, true, 0, c);
 }
 
 static void test_replace_cheaper(void **state)
@@ -1201,14 +1204,7 @@ static void multi_case(size_t n, const char *disruption, size_t dnd_node, hoist_
     }
     load(o, &t);
     two_type_catalog(cat);
-    hoist_consolidator s;
-    hoist_consolidator_init(&s);
-    hoist_consolidate_options opts = {0};
-    opts.catalog = cat;
-    opts.underutilized = true;
-    opts.max_replacement_plans = max_replacement_plans;
-    run(&s, o, &opts, MONDAY + HOUR, c);
-    hoist_consolidator_free(&s);
+    run_once(o, cat, true, max_replacement_plans, c);
 }
 
 /* Every decision of c is a replacement of `together` nodes by one m5.2xlarge. */

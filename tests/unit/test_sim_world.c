@@ -257,6 +257,18 @@ static const char *pod_node(fx *f, const char *name)
     return p ? json_string_value(json_object_get(json_object_get(p, "spec"), "nodeName")) : NULL;
 }
 
+/* Machine `id` comes up (registered, then Ready) and pod `pod`, created
+ * meanwhile, is bound to it by the scheduler. */
+static void pod_on_new_machine(fx *f, const char *id, const char *pod)
+{
+    machine_up(f, id, "m5.large", NULL);
+    create_pod(f, pod, "100m", NULL);
+    advance(f, 3.1);
+    advance(f, 2.1);
+    advance(f, 0.3);
+    assert_string_equal(pod_node(f, pod), id);
+}
+
 static void test_machine_registers_then_ready(void **state)
 {
     fx *f = *state;
@@ -399,12 +411,7 @@ static void test_node_deleted_pods_collected(void **state)
 {
     fx *f = *state;
     make_world(f, 1);
-    machine_up(f, "i-0eee", "m5.large", NULL);
-    create_pod(f, "a", "100m", NULL);
-    advance(f, 3.1);
-    advance(f, 2.1);
-    advance(f, 0.3);
-    assert_string_equal(pod_node(f, "a"), "i-0eee");
+    pod_on_new_machine(f, "i-0eee", "a");
     hoist_apierr e;
     json_t *gone = hoist_apistore_delete(f->store, res("nodes"), NULL, "i-0eee", NULL,
                                          HOIST_APISTORE_GRACE_DEFAULT, &e);
@@ -421,12 +428,7 @@ static void test_evicted_pod_terminates_then_goes(void **state)
 {
     fx *f = *state;
     make_world(f, 1);
-    machine_up(f, "i-0fff", "m5.large", NULL);
-    create_pod(f, "a", "100m", NULL);
-    advance(f, 3.1);
-    advance(f, 2.1);
-    advance(f, 0.3);
-    assert_string_equal(pod_node(f, "a"), "i-0fff");
+    pod_on_new_machine(f, "i-0fff", "a");
     hoist_apierr e;
     assert_int_equal(hoist_apistore_evict(f->store, "default", "a", &e), 0);
     json_t *p = hoist_apistore_get(f->store, res("pods"), "default", "a");
